@@ -1,0 +1,24 @@
+# regformer: sequence-to-function models from raw files to HTML reports.
+# `snakemake --cores 2 all` runs the embedded demo (config.yaml); see README.md.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/promoter.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        promoter_reports(),

@@ -1,0 +1,134 @@
+"""Random-promoter dataset builder: stream, validate, fix length, de-duplicate, split, store as uint8.
+
+The store is one HDF5 file per dataset (chunked, read lazily by DataLoader workers):
+  codes (n, L) uint8   expression (n,) float32   line (n,) int64   [noise_free (n,) float32]
+  split (n,) uint8 (0 train, 1 val, 2 test, 3 duplicate)   index/{train,val,test} sorted row ids
+Duplicates are exact duplicates of the model input (the 110 bp after trimming/padding); the first
+occurrence is kept, so no sequence can appear in two splits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from regformer.data.encoding import INVALID, encode_fixed_length
+from regformer.errors import InputError
+from regformer.io.promoter_files import iter_promoter_chunks
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+DUPLICATE = 3
+_HASH_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+def _row_hashes(codes: np.ndarray) -> np.ndarray:
+    """Two independent 64-bit polynomial hashes per row (128 bits): a collision is practically impossible."""
+    out = np.empty((codes.shape[0], 2), dtype=np.uint64)
+    values = codes.astype(np.uint64) + np.uint64(1)
+    with np.errstate(over="ignore"):
+        for k, mult in enumerate(_HASH_MULTIPLIERS):
+            powers = np.cumprod(np.full(codes.shape[1], mult, dtype=np.uint64))
+            out[:, k] = values @ powers
+    return out
+
+
+def assign_splits(hashes: np.ndarray, fractions: dict[str, float], seed: int) -> np.ndarray:
+    """Label each row train/val/test by unique sequence (random, seeded); later copies become DUPLICATE."""
+    total = sum(fractions[s] for s in SPLITS)
+    if not np.isclose(total, 1.0):
+        raise InputError("config.yaml", f"split fractions {fractions} sum to {total}, not 1", "make train + val + test = 1")
+    keys = hashes.view([("a", np.uint64), ("b", np.uint64)]).ravel()
+    _, first = np.unique(keys, return_index=True)
+    first.sort()
+    order = np.random.default_rng(seed).permutation(len(first))
+    n_train = int(round(fractions["train"] * len(first)))
+    n_val = int(round(fractions["val"] * len(first)))
+    unique_split = np.full(len(first), 2, dtype=np.uint8)
+    unique_split[order[:n_train]] = 0
+    unique_split[order[n_train:n_train + n_val]] = 1
+    split = np.full(len(hashes), DUPLICATE, dtype=np.uint8)
+    split[first] = unique_split
+    return split
+
+
+def prepare_promoter_dataset(raw_path: str | Path, store_path: str | Path, summary_path: str | Path, *,
+                             fmt: str = "dream", sequence_column: str | None = None, expression_column: str | None = None,
+                             length: int = 110, fractions: dict[str, float] | None = None, seed: int = 0,
+                             noise_free_path: str | Path | None = None, chunk_size: int = 200_000) -> dict:
+    """Build the HDF5 store of one promoter dataset and a JSON summary; both appear only when complete."""
+    fractions = fractions or {"train": 0.8, "val": 0.1, "test": 0.1}
+    store_path, summary_path = Path(store_path), Path(summary_path)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store_path.with_name(store_path.name + ".tmp")
+    try:
+        with h5py.File(tmp, "w") as h5:
+            n, hashes = _write_records(h5, raw_path, fmt, sequence_column, expression_column, length, chunk_size)
+            split = assign_splits(hashes, fractions, seed)
+            h5.create_dataset("split", data=split)
+            for k, name in enumerate(SPLITS):
+                h5.create_dataset(f"index/{name}", data=np.flatnonzero(split == k).astype(np.int64))
+            if noise_free_path is not None:
+                h5.create_dataset("noise_free", data=_read_noise_free(noise_free_path, n))
+            summary = {
+                "source": str(raw_path), "format": fmt, "length": length, "n_records": n,
+                "n_duplicates": int((split == DUPLICATE).sum()), "seed": seed, "fractions": fractions,
+                **{f"n_{name}": int((split == k).sum()) for k, name in enumerate(SPLITS)},
+            }
+            summary["noise_ceiling"] = _noise_ceiling(h5) if noise_free_path is not None else None
+            h5.attrs["summary"] = json.dumps(summary)
+        os.replace(tmp, store_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_json_atomic(summary_path, summary)
+    log.info("prepared %s: %s", store_path, summary)
+    return summary
+
+
+def _write_records(h5: h5py.File, raw_path, fmt, sequence_column, expression_column, length, chunk_size):
+    chunk_rows = max(1, min(4096, chunk_size))
+    codes = h5.create_dataset("codes", shape=(0, length), maxshape=(None, length), dtype=np.uint8, chunks=(chunk_rows, length))
+    expression = h5.create_dataset("expression", shape=(0,), maxshape=(None,), dtype=np.float32, chunks=(chunk_rows * 4,))
+    line = h5.create_dataset("line", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(chunk_rows * 4,))
+    hashes, n = [], 0
+    for chunk in iter_promoter_chunks(raw_path, fmt, sequence_column, expression_column, chunk_size):
+        block = encode_fixed_length(chunk.sequences, length)
+        if (block == INVALID).any():  # only non-latin characters reach here; the parser checked the rest
+            i = int(np.flatnonzero((block == INVALID).any(axis=1))[0])
+            raise InputError(raw_path, f"line {chunk.first_line + i}: unreadable characters", "use plain ACGTN text")
+        m = len(block)
+        for dset in (codes, expression, line):
+            dset.resize(n + m, axis=0)
+        codes[n:n + m] = block
+        expression[n:n + m] = chunk.expression
+        line[n:n + m] = np.arange(chunk.first_line, chunk.first_line + m)
+        hashes.append(_row_hashes(block))
+        n += m
+    return n, np.concatenate(hashes)
+
+
+def _read_noise_free(path, n: int) -> np.ndarray:
+    values = np.loadtxt(path, dtype=np.float32, ndmin=1)
+    if len(values) != n:
+        raise InputError(path, f"has {len(values)} values but the library has {n} records",
+                         "regenerate the synthetic library (both files come from the same rule)")
+    return values
+
+
+def _noise_ceiling(h5: h5py.File) -> dict:
+    """Best achievable test metrics: the noise-free expression used as the prediction."""
+    from regformer.evaluate.metrics import regression_metrics
+
+    test = h5["index/test"][:]
+    return regression_metrics(h5["expression"][:][test], h5["noise_free"][:][test])
+
+
+def _write_json_atomic(path: Path, obj: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)

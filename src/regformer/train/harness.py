@@ -1,0 +1,103 @@
+"""Build a Lightning Trainer from config and fit a model, resuming from the last checkpoint if one exists.
+
+Checkpoints live in `{run_dir}/checkpoints/`, which no rule declares as an output, so Snakemake does
+not delete them when a job fails: rerunning the same target after a crash, kill or preemption
+resumes from `last.ckpt` instead of starting over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, StochasticWeightAveraging, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger
+
+from regformer.train.module import RegressionTask
+
+log = logging.getLogger(__name__)
+
+TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precision="auto", num_workers=0,
+                        progress_bar=True, log_every_n_steps=10, strategy="auto")
+
+
+def resolve_accelerator(accelerator: str) -> str:
+    """'auto' becomes gpu when CUDA is visible, else cpu; cpu/gpu/tpu pass through."""
+    if accelerator == "auto":
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    return accelerator
+
+
+def resolve_precision(precision: str, accelerator: str) -> str:
+    """'auto' means bf16 mixed precision on GPUs and TPUs, full precision on CPUs (repeatable there)."""
+    if precision != "auto":
+        return precision
+    return {"gpu": "bf16-mixed", "tpu": "bf16-true"}.get(accelerator, "32-true")
+
+
+def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str = "val_loss") -> L.Trainer:
+    """A Trainer with early stopping, best+last checkpoints, optional SWA, CSV curves and a progress bar."""
+    cfg = {**TRAINER_DEFAULTS, **(trainer_cfg or {})}
+    accelerator = resolve_accelerator(cfg["accelerator"])
+    callbacks = [
+        EarlyStopping(monitor=monitor, patience=training["patience"], mode="min"),
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min",
+                        save_top_k=1, save_last=True),
+    ]
+    if training.get("swa"):
+        callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
+                                                   swa_epoch_start=training["swa_epoch_start"],
+                                                   annealing_epochs=training["swa_annealing_epochs"]))
+    if cfg["progress_bar"]:
+        callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
+    return L.Trainer(
+        accelerator=accelerator, devices=cfg["devices"], num_nodes=cfg["num_nodes"], strategy=cfg["strategy"],
+        precision=resolve_precision(cfg["precision"], accelerator), max_epochs=training["max_epochs"],
+        gradient_clip_val=training.get("gradient_clip_val"), callbacks=callbacks,
+        logger=CSVLogger(save_dir=run_dir, name="train", version=""), enable_progress_bar=bool(cfg["progress_bar"]),
+        log_every_n_steps=cfg["log_every_n_steps"], deterministic=accelerator == "cpu", default_root_dir=run_dir,
+    )
+
+
+def _reset_if_config_changed(run_dir: Path, signature: dict) -> None:
+    """Checkpoints of a different architecture or recipe cannot be resumed: move them aside."""
+    stamp = run_dir / "checkpoints" / "config.json"
+    if stamp.exists() and json.loads(stamp.read_text()) != signature:
+        stale = run_dir / "checkpoints.stale"
+        shutil.rmtree(stale, ignore_errors=True)
+        (run_dir / "checkpoints").rename(stale)
+        shutil.rmtree(run_dir / "train", ignore_errors=True)
+        log.warning("config changed since the last run: old checkpoints moved to %s, training starts over", stale)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(signature, indent=2, sort_keys=True, default=str))
+
+
+def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: str | Path, training: dict,
+        trainer_cfg: dict, seed: int, loss_fn=None, signature: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train `model` and return it with the weights to keep (best checkpoint, or the SWA average) and a summary."""
+    run_dir = Path(run_dir)
+    L.seed_everything(seed, workers=True)
+    _reset_if_config_changed(run_dir, signature or {"training": training})
+    extra = {"loss_fn": loss_fn} if loss_fn is not None else {}
+    task = RegressionTask(model, lr=training["lr"], weight_decay=training["weight_decay"],
+                          optimizer=training["optimizer"], momentum=training.get("momentum", 0.9), **extra)
+    trainer = build_trainer(run_dir, trainer_cfg, training)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if last.exists():
+        log.info("resuming from %s", last)
+    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+    checkpoint = trainer.checkpoint_callback
+    best_path = checkpoint.best_model_path
+    if not training.get("swa") and best_path:
+        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
+        task.load_state_dict(state)
+    summary = {
+        "epochs_trained": int(trainer.current_epoch),
+        "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
+        "weights": "swa_average" if training.get("swa") else "best_val_loss",
+    }
+    return task.model.cpu(), summary

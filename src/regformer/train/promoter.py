@@ -1,0 +1,68 @@
+"""Train one model of the random-promoter chain on a prepared store (Lightning or scikit-learn)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from regformer.data.promoter_dataset import PromoterDataModule
+from regformer.models.registry import get_spec, resolve_model_config
+from regformer.train import harness
+
+log = logging.getLogger(__name__)
+
+
+def read_split(store_path: str | Path, split: str, max_rows: int | None = None, seed: int = 0):
+    """Codes and expression of one split in memory (for the classical baseline and evaluation)."""
+    with h5py.File(store_path, "r") as h5:
+        rows = h5[f"index/{split}"][:]
+        if max_rows is not None and len(rows) > max_rows:
+            rows = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
+        return h5["codes"][rows], h5["expression"][rows]
+
+
+def store_summary(store_path: str | Path) -> dict:
+    with h5py.File(store_path, "r") as h5:
+        return json.loads(h5.attrs["summary"])
+
+
+def save_atomic(obj: dict, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train_promoter_model(store_path: str | Path, model_name: str, model_config: dict | None, out_model: str | Path, *,
+                         trainer_cfg: dict | None = None, seed: int = 0) -> dict:
+    """Fit `model_name` on the train split (early stopping on val) and save it to `out_model`."""
+    spec = get_spec(model_name, task="promoter")
+    arch, training = resolve_model_config(model_name, model_config, task="promoter")
+    run_dir = Path(out_model).parent
+    if spec.kind == "sklearn":
+        model = spec.build(**arch)
+        codes, y = read_split(store_path, "train", training["max_train_sequences"], seed)
+        val_codes, val_y = read_split(store_path, "val")
+        model.alphas = tuple(training["alphas"])
+        model.fit(codes, y, val_codes, val_y)
+        summary = {"alpha": model.alpha, "n_train_used": int(len(y))}
+    else:
+        model = spec.build(**arch)
+        trainer_cfg = trainer_cfg or {}
+        datamodule = PromoterDataModule(store_path, batch_size=training["batch_size"],
+                                        num_workers=trainer_cfg.get("num_workers", 0), rc_augment=training["rc_augment"])
+        signature = {"arch": arch, "training": training, "data": store_summary(store_path), "seed": seed}
+        model, summary = harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg,
+                                     seed=seed, signature=signature)
+        model = model.state_dict()
+    save_atomic({"name": model_name, "kind": spec.kind, "arch": arch, "training": training, "summary": summary,
+                 "model": model}, out_model)
+    log.info("saved %s (%s)", out_model, summary)
+    return summary
