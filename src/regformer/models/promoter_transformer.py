@@ -37,6 +37,14 @@ class PromoterTransformer(nn.Module):
         self.lstm_dropout = nn.Dropout(dropout)
         self.head = MLPHead(length * 2 * lstm_hidden, dense_hidden, n_dense, dropout)
         self.act = nn.GELU()
+        # the head predicts standardized expression; these buffers (set from the training split) undo it
+        self.register_buffer("target_mean", torch.zeros(()))
+        self.register_buffer("target_std", torch.ones(()))
+
+    def set_target_scale(self, mean: float, std: float) -> None:
+        """Let the network work in standard units: raw targets (e.g. 0-17 bins) train poorly from a zero-mean init."""
+        self.target_mean.fill_(mean)
+        self.target_std.fill_(max(std, 1e-6))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         forward_strand = self.act(self.stem_norm_forward(self.stem(x)))
@@ -46,4 +54,5 @@ class PromoterTransformer(nn.Module):
         h = self.bottleneck(self.residual(h))
         h = self.transformer(h.transpose(1, 2))
         h, _ = self.lstm(h)
-        return self.head(self.lstm_dropout(h).flatten(1)).squeeze(-1)
+        standardized = self.head(self.lstm_dropout(h).flatten(1)).squeeze(-1)
+        return standardized * self.target_std + self.target_mean

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import lightning as L
+import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, StochasticWeightAveraging, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
@@ -76,6 +77,17 @@ def _reset_if_config_changed(run_dir: Path, signature: dict) -> None:
     stamp.write_text(json.dumps(signature, indent=2, sort_keys=True, default=str))
 
 
+def _merge_curves(earlier: Path, current: Path, out: Path) -> None:
+    """Rows of `earlier` for epochs before the first epoch of `current`, then `current`, written to `out`."""
+    frames = [pd.read_csv(p) for p in (earlier, current) if p.exists() and p.stat().st_size > 0]
+    if not frames:
+        return
+    if len(frames) == 2:
+        frames[0] = frames[0][frames[0]["epoch"] < frames[1]["epoch"].min()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(frames, ignore_index=True).to_csv(out, index=False)
+
+
 def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: str | Path, training: dict,
         trainer_cfg: dict, seed: int, loss_fn=None, signature: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Train `model` and return it with the weights to keep (best checkpoint, or the SWA average) and a summary."""
@@ -87,9 +99,15 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
                           optimizer=training["optimizer"], momentum=training.get("momentum", 0.9), **extra)
     trainer = build_trainer(run_dir, trainer_cfg, training)
     last = run_dir / "checkpoints" / "last.ckpt"
+    curves = run_dir / "train" / "metrics.csv"
+    earlier = curves.with_name("metrics.before_resume.csv")
     if last.exists():
         log.info("resuming from %s", last)
+        _merge_curves(earlier, curves, earlier)  # Lightning's CSV logger starts a fresh file on resume
     trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+    if earlier.exists():
+        _merge_curves(earlier, curves, curves)
+        earlier.unlink()
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path
     if not training.get("swa") and best_path:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import h5py
+import lightning as L
 import numpy as np
 import torch
 
@@ -46,6 +47,7 @@ def train_promoter_model(store_path: str | Path, model_name: str, model_config: 
     spec = get_spec(model_name, task="promoter")
     arch, training = resolve_model_config(model_name, model_config, task="promoter")
     run_dir = Path(out_model).parent
+    L.seed_everything(seed, workers=True)  # before building: initial weights are part of a repeatable run
     if spec.kind == "sklearn":
         model = spec.build(**arch)
         codes, y = read_split(store_path, "train", training["max_train_sequences"], seed)
@@ -55,10 +57,15 @@ def train_promoter_model(store_path: str | Path, model_name: str, model_config: 
         summary = {"alpha": model.alpha, "n_train_used": int(len(y))}
     else:
         model = spec.build(**arch)
+        _, train_y = read_split(store_path, "train")
+        if hasattr(model, "set_target_scale"):
+            model.set_target_scale(float(train_y.mean()), float(train_y.std()))
         trainer_cfg = trainer_cfg or {}
         datamodule = PromoterDataModule(store_path, batch_size=training["batch_size"],
                                         num_workers=trainer_cfg.get("num_workers", 0), rc_augment=training["rc_augment"])
-        signature = {"arch": arch, "training": training, "data": store_summary(store_path), "seed": seed}
+        # max_epochs and patience may grow between runs: that continues training rather than invalidating it
+        recipe = {k: v for k, v in training.items() if k not in ("max_epochs", "patience")}
+        signature = {"arch": arch, "training": recipe, "data": store_summary(store_path), "seed": seed}
         model, summary = harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg,
                                      seed=seed, signature=signature)
         model = model.state_dict()

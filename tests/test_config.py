@@ -1,0 +1,49 @@
+"""config.yaml is validated against the schema; typos and wrong types stop the run naming the key."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import REPO
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from regformer.errors import InputError
+from regformer.models.registry import resolve_model_config
+
+SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+@pytest.fixture
+def demo_config():
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_demo_and_real_configs_are_valid(demo_config):
+    validate(demo_config, SCHEMA, set_default=True)
+    assert demo_config["trainer"]["num_nodes"] == 1  # defaults filled in
+    assert demo_config["promoter"]["datasets"]["demo"]["format"] == "dream"
+    validate(yaml.safe_load((REPO / "workflow/configs/promoter_real.yaml").read_text()), SCHEMA)
+
+
+@pytest.mark.parametrize("mutate, key", [
+    (lambda c: c["trainer"].update(acelerator="gpu"), "acelerator"),
+    (lambda c: c["trainer"].update(accelerator="fpga"), "fpga"),
+    (lambda c: c["promoter"]["datasets"]["demo"]["split"].update(train="most"), "most"),
+    (lambda c: c["promoter"]["models"].update(enformer_xl={}), "enformer_xl"),
+    (lambda c: c["promoter"]["models"]["promoter_transformer"].update(max_epochs=2.5), "2.5"),
+    (lambda c: c["promoter"]["datasets"].update(x={"url": "https://e.org/f.txt"}), "sha256"),
+    (lambda c: c["promoter"]["datasets"].update(x={"path": "a.csv", "format": "table"}), "sequence_column"),
+])
+def test_bad_config_is_rejected_naming_the_key(demo_config, mutate, key):
+    bad = copy.deepcopy(demo_config)
+    mutate(bad)
+    with pytest.raises(WorkflowError, match=key):
+        validate(bad, SCHEMA)
+
+
+def test_unknown_architecture_key_is_rejected():
+    with pytest.raises(InputError, match="promoter_transformer: unknown setting 'n_layerz'"):
+        resolve_model_config("promoter_transformer", {"n_layerz": 3})
+    arch, training = resolve_model_config("promoter_transformer", {"size": "full", "lr": 5e-4, "d_model": 128})
+    assert arch["n_residual"] == 5 and arch["d_model"] == 128 and training["lr"] == 5e-4

@@ -1,0 +1,65 @@
+"""Building the promoter store: de-duplication, leak-free splits, uint8 storage, atomic outputs."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from conftest import DREAM
+
+from regformer.data.encoding import decode
+from regformer.data.promoter import prepare_promoter_dataset
+from regformer.errors import InputError
+
+
+def test_duplicates_dropped_and_no_sequence_in_two_splits(tmp_path):
+    rng = np.random.default_rng(0)
+    unique = ["".join(rng.choice(list("ACGT"), 110)) for _ in range(300)]
+    # every 3rd sequence appears again (once in lower case, which is the same sequence)
+    lines = [f"{s}\t{i % 18}" for i, s in enumerate(unique)] + [f"{s.lower()}\t5" for s in unique[::3]]
+    lib = tmp_path / "lib.txt"
+    lib.write_text("\n".join(lines))
+    summary = prepare_promoter_dataset(lib, tmp_path / "s.h5", tmp_path / "s.json", chunk_size=64)
+    assert summary["n_records"] == 400 and summary["n_duplicates"] == 100
+    assert summary["n_train"] + summary["n_val"] + summary["n_test"] == 300
+    with h5py.File(tmp_path / "s.h5") as h5:
+        assert h5["codes"].dtype == np.uint8 and h5["codes"].shape == (400, 110)
+        splits = {name: set(decode(h5["codes"][h5[f"index/{name}"][:]])) for name in ("train", "val", "test")}
+        assert sum(len(v) for v in splits.values()) == 300
+        assert not (splits["train"] & splits["val"] or splits["train"] & splits["test"] or splits["val"] & splits["test"])
+        assert h5["line"][h5["index/train"][0]] >= 1
+
+
+def test_split_fractions_and_seed(tmp_path):
+    a = prepare_promoter_dataset(DREAM, tmp_path / "a.h5", tmp_path / "a.json", seed=1)
+    b = prepare_promoter_dataset(DREAM, tmp_path / "b.h5", tmp_path / "b.json", seed=1,
+                                 fractions={"train": 0.5, "val": 0.25, "test": 0.25}, chunk_size=999)
+    n_unique = a["n_train"] + a["n_val"] + a["n_test"]
+    assert abs(a["n_train"] / n_unique - 0.8) < 0.001 and abs(b["n_test"] / n_unique - 0.25) < 0.001
+    assert a["n_duplicates"] == b["n_duplicates"]  # chunking does not change de-duplication
+    with h5py.File(tmp_path / "a.h5") as h5:
+        assert json.loads(h5.attrs["summary"]) == a
+
+
+def test_bad_fractions_and_failed_build_leave_no_output(tmp_path):
+    with pytest.raises(InputError, match="sum to"):
+        prepare_promoter_dataset(DREAM, tmp_path / "s.h5", tmp_path / "s.json", fractions={"train": 0.8, "val": 0.3, "test": 0.1})
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ACGT\t1\n" * 10 + "ACXT\t1\n")
+    with pytest.raises(InputError, match="line 11"):
+        prepare_promoter_dataset(bad, tmp_path / "s.h5", tmp_path / "s.json", chunk_size=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
+
+
+def test_noise_free_must_match_library(tmp_path):
+    nf = tmp_path / "nf.txt"
+    nf.write_text("1.0\n2.0\n")
+    with pytest.raises(InputError, match="has 2 values but the library has 6370 records"):
+        prepare_promoter_dataset(DREAM, tmp_path / "s.h5", tmp_path / "s.json", noise_free_path=nf)
+
+
+def test_synthetic_store_has_a_noise_ceiling(synthetic_store):
+    summary = json.loads((synthetic_store.parent / "summary.json").read_text())
+    ceiling = summary["noise_ceiling"]
+    assert 0.8 < ceiling["pearson"] < 1.0  # noisy, quantized measurements: a real but imperfect ceiling
+    assert ceiling["n_test"] == summary["n_test"]

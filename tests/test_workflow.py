@@ -1,0 +1,101 @@
+"""End to end: the Snakemake workflow on a small demo, from simulation to report.html and --report."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def _snakemake(workdir, *args, check=True):
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The embedded demo config, shrunk (fewer sequences and epochs), run to completion once."""
+    workdir = tmp_path_factory.mktemp("demo")
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["promoter"]["datasets"]["demo"]["synthetic"]["n_sequences"] = 800
+    config["promoter"]["models"]["promoter_transformer"].update(max_epochs=2)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    _snakemake(workdir, "all")
+    return workdir
+
+
+@pytest.mark.slow
+def test_demo_runs_through_to_the_report(demo_run):
+    report = (demo_run / "results/promoter/demo/report.html").read_text()
+    assert "promoter_transformer" in report and "kmer_ridge" in report
+    assert "noise ceiling" in report and "data:image/png;base64," in report
+    for model in ("promoter_transformer", "kmer_ridge"):
+        metrics = json.loads((demo_run / f"results/promoter/demo/{model}/metrics.json").read_text())
+        assert {"pearson", "spearman", "r2", "mse", "n_test"} <= set(metrics) and metrics["n_test"] == 80
+    assert (demo_run / "results/logs/promoter/demo/promoter_transformer/train.log").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_snakemake_report_and_nothing_left_to_do(demo_run):
+    _snakemake(demo_run, "--report", str(demo_run / "report.html"))
+    assert "Random promoters" in (demo_run / "report.html").read_text()
+    dry = _snakemake(demo_run, "all", "--dry-run")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+@pytest.mark.slow
+def test_rerunning_one_target_reruns_only_that_target(demo_run):
+    target = "results/promoter/demo/kmer_ridge/metrics.json"
+    out = _snakemake(demo_run, target, "--forcerun", "evaluate_promoter_model", "--dry-run")
+    text = out.stdout + out.stderr
+    assert "evaluate_promoter_model" in text and "train_promoter_model" not in text
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["promoter"]["models"]["promoter_transformer"]["max_epoch"] = 3
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = _snakemake(tmp_path, "all", "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "max_epoch" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_bad_input_file_fails_its_rule_with_a_clear_message(tmp_path):
+    shutil.copy(REPO / "tests/data/promoter/dream2022_yeast_demo_train.txt", tmp_path / "lib.txt")
+    with open(tmp_path / "lib.txt", "a") as fh:
+        fh.write("\nACGTZ\t3\n")
+    config = {"promoter": {"datasets": {"bad": {"path": "lib.txt"}}, "models": {"kmer_ridge": {}}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = _snakemake(tmp_path, "results/promoter/bad/prepared/summary.json", check=False)
+    assert result.returncode != 0
+    log = (tmp_path / "results/logs/promoter/bad/prepare.log").read_text()
+    assert "lib.txt: line 6371: sequence has character 'Z'" in log
+    assert not (tmp_path / "results/promoter/bad/prepared").exists() or not any((tmp_path / "results/promoter/bad/prepared").iterdir())
+
+
+def test_url_dataset_is_fetched_verified_and_prepared(tmp_path):
+    import hashlib
+
+    source = REPO / "tests/data/promoter/dream2022_yeast_demo_train.txt"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    datasets = {"good": {"url": source.as_uri(), "sha256": digest}, "tampered": {"url": source.as_uri(), "sha256": "0" * 64}}
+    config = {"promoter": {"datasets": datasets, "models": {"kmer_ridge": {}}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    _snakemake(tmp_path, "results/promoter/good/prepared/summary.json")
+    fetched = tmp_path / "results/downloads/promoter/good/dream2022_yeast_demo_train.txt"
+    assert fetched.read_bytes() == source.read_bytes()
+    assert json.loads((tmp_path / "results/promoter/good/prepared/summary.json").read_text())["n_records"] == 6370
+    result = _snakemake(tmp_path, "results/promoter/tampered/prepared/summary.json", check=False)
+    assert result.returncode != 0
+    assert not (tmp_path / "results/downloads/promoter/tampered/dream2022_yeast_demo_train.txt").exists()
+    assert digest in (tmp_path / "results/logs/promoter/tampered/fetch_dream2022_yeast_demo_train.txt.log").read_text()
