@@ -99,3 +99,33 @@ def test_url_dataset_is_fetched_verified_and_prepared(tmp_path):
     assert result.returncode != 0
     assert not (tmp_path / "results/downloads/promoter/tampered/dream2022_yeast_demo_train.txt").exists()
     assert digest in (tmp_path / "results/logs/promoter/tampered/fetch_dream2022_yeast_demo_train.txt.log").read_text()
+
+
+@pytest.mark.parametrize("accelerator, expected, absent", [
+    ("gpu", ["slurm_partition=gpu", "gpu=2", "gpu_model=a100", "cpus_per_gpu=8", "nodes=1"], ["cpus_per_task"]),
+    ("cpu", ["slurm_partition=cpu", "cpus_per_task=2"], ["gpu_model", "gpu="]),
+    ("tpu", ["slurm_partition=tpu-v4"], ["gpu_model", "gpu="]),
+])
+def test_accelerator_switch_sets_the_slurm_request(tmp_path, accelerator, expected, absent):
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["trainer"]["accelerator"] = accelerator
+    config["cluster"].update(gpus=2, tpu_partition="tpu-v4")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    out = _snakemake(tmp_path, "results/promoter/demo/kmer_ridge/model.pt", "--dry-run")
+    text = out.stdout + out.stderr
+    train_job = text[text.index("rule train_promoter_model"):]
+    resources = next(line for line in train_job.splitlines() if "resources:" in line)
+    for item in expected:
+        assert item in resources, resources
+    for item in absent:
+        assert item not in resources, resources
+
+
+def test_trainer_for_job_follows_the_gpu_request():
+    from types import SimpleNamespace
+
+    from regformer.train.harness import trainer_for_job
+
+    cfg = trainer_for_job({"accelerator": "gpu", "devices": "auto"}, SimpleNamespace(gpu=4, nodes=2))
+    assert (cfg["devices"], cfg["num_nodes"], cfg["strategy"]) == (4, 2, "ddp")
+    assert trainer_for_job({"accelerator": "cpu", "devices": "auto"}, SimpleNamespace(gpu=0, nodes=1))["devices"] == "auto"

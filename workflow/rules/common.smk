@@ -22,6 +22,31 @@ def check_models(task):
             raise WorkflowError(f"config key {task}.models.{name}: {err}") from None
 
 
+def accelerator():
+    return config["trainer"]["accelerator"]
+
+
+def train_resources():
+    """SLURM resources of a training job, from config: GPUs on the GPU partition, or CPUs elsewhere."""
+    cluster = config["cluster"]
+    resources = {"mem_mb": cluster["train_mem_mb"], "runtime": cluster["train_runtime"], "nodes": cluster["nodes"]}
+    signal = cluster["requeue_signal_seconds"]
+    if signal:
+        resources["slurm_extra"] = f"--signal=USR1@{signal} --requeue"
+    if accelerator() == "gpu":
+        resources.update(slurm_partition=cluster["gpu_partition"], gpu=cluster["gpus"], gpu_model=cluster["gpu_model"],
+                         cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1)
+    elif accelerator() == "tpu":
+        resources.update(slurm_partition=cluster["tpu_partition"], cpus_per_task=cluster["train_cpus"])
+    else:
+        resources.update(slurm_partition=cluster["cpu_partition"], cpus_per_task=cluster["train_cpus"])
+    return resources
+
+
+def train_container():
+    return config["cluster"]["tpu_container" if accelerator() == "tpu" else "train_container"]
+
+
 def dataset_config(task, dataset):
     datasets = config[task]["datasets"]
     if dataset not in datasets:

@@ -65,9 +65,11 @@ rule train_promoter_model:
         model_config=lambda wc: config["promoter"]["models"][wc.model],
         trainer=config["trainer"],
         seed=config["seed"],
-    threads: 2
-    conda:
-        REGFORMER_ENV
+    threads: config["cluster"]["train_cpus"]
+    resources:
+        **train_resources(),
+    container:
+        train_container()
     script:
         "../scripts/train_promoter_model.py"
 

@@ -2,6 +2,7 @@
 import torch
 
 from regformer.logs import log_to
+from regformer.train.harness import trainer_for_job
 from regformer.train.promoter import train_promoter_model
 
 with log_to(snakemake.log[0]):
@@ -11,6 +12,6 @@ with log_to(snakemake.log[0]):
         snakemake.wildcards.model,
         snakemake.params.model_config,
         snakemake.output.model,
-        trainer_cfg=snakemake.params.trainer,
+        trainer_cfg=trainer_for_job(snakemake.params.trainer, snakemake.resources),
         seed=snakemake.params.seed,
     )

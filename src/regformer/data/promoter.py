@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import h5py
@@ -19,6 +18,7 @@ import numpy as np
 
 from regformer.data.encoding import INVALID, encode_fixed_length
 from regformer.errors import InputError
+from regformer.io.atomic import atomic_path
 from regformer.io.promoter_files import iter_promoter_chunks
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,7 @@ def prepare_promoter_dataset(raw_path: str | Path, store_path: str | Path, summa
     """Build the HDF5 store of one promoter dataset and a JSON summary; both appear only when complete."""
     fractions = fractions or {"train": 0.8, "val": 0.1, "test": 0.1}
     store_path, summary_path = Path(store_path), Path(summary_path)
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = store_path.with_name(store_path.name + ".tmp")
-    try:
+    with atomic_path(store_path) as tmp:
         with h5py.File(tmp, "w") as h5:
             n, hashes = _write_records(h5, raw_path, fmt, sequence_column, expression_column, length, chunk_size)
             split = assign_splits(hashes, fractions, seed)
@@ -82,10 +80,8 @@ def prepare_promoter_dataset(raw_path: str | Path, store_path: str | Path, summa
             }
             summary["noise_ceiling"] = _noise_ceiling(h5) if noise_free_path is not None else None
             h5.attrs["summary"] = json.dumps(summary)
-        os.replace(tmp, store_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _write_json_atomic(summary_path, summary)
+    with atomic_path(summary_path) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2))
     log.info("prepared %s: %s", store_path, summary)
     return summary
 
@@ -126,9 +122,3 @@ def _noise_ceiling(h5: h5py.File) -> dict:
 
     test = h5["index/test"][:]
     return regression_metrics(h5["expression"][:][test], h5["noise_free"][:][test])
-
-
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
-    os.replace(tmp, path)

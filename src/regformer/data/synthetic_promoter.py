@@ -10,13 +10,13 @@ The noise-free expression is saved so the report can show the best achievable sc
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from regformer.data.encoding import ALPHABET, decode, reverse_complement_codes
+from regformer.data.encoding import ALPHABET, decode, encode_fixed_length, reverse_complement_codes
+from regformer.io.atomic import atomic_path
 
 FLANK_5 = "TGCATTTTTTTCACATC"
 FLANK_3 = "GGTTACGGCTGTT"
@@ -77,8 +77,6 @@ def simulate_promoter_library(out_library: str | Path, out_noise_free: str | Pat
     # vary the length around 110 bp like the real library, so trimming and N-padding are exercised
     jitter = rng.integers(-length_jitter, length_jitter + 1, size=n_sequences)
     sequences = [s[-(len(s) + j):] if j < 0 else "".join(rng.choice(list("ACGT"), j)) + s for s, j in zip(sequences, jitter)]
-    from regformer.data.encoding import encode_fixed_length
-
     clean = noise_free_expression(encode_fixed_length(sequences, len(FLANK_5) + core_length + len(FLANK_3)))
     measured = np.clip(np.rint(clean + rng.normal(0.0, noise_sd, n_sequences)), 0, 17)
     _write_lines(out_library, (f"{s}\t{m:.0f}" for s, m in zip(sequences, measured)))
@@ -86,9 +84,5 @@ def simulate_promoter_library(out_library: str | Path, out_noise_free: str | Pat
 
 
 def _write_lines(path: str | Path, lines) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")

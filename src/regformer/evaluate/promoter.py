@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import h5py
@@ -13,6 +12,7 @@ import torch
 
 from regformer.data.encoding import decode, one_hot, reverse_complement_one_hot
 from regformer.evaluate.metrics import regression_metrics
+from regformer.io.atomic import atomic_path
 from regformer.models.blocks import count_parameters
 from regformer.models.registry import get_spec
 
@@ -62,13 +62,8 @@ def evaluate_promoter_model(store_path: str | Path, model_path: str | Path, out_
     })
     if spec.paper_parameters:
         metrics["paper_parameters"] = spec.paper_parameters
-    _write_atomic(out_predictions, lambda p: frame.to_csv(p, sep="\t", index=False, float_format="%.5g"))
-    _write_atomic(out_metrics, lambda p: Path(p).write_text(json.dumps(metrics, indent=2)))
+    with atomic_path(out_predictions) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, float_format="%.5g")
+    with atomic_path(out_metrics) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2))
     return metrics
-
-
-def _write_atomic(path: str | Path, write) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)

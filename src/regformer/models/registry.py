@@ -54,7 +54,7 @@ MODELS: dict[str, ModelSpec] = {
                   attention_dropout=0.1, conv_dropout=0.0),
         demo=dict(length=110, stem_filters=32, kernel_size=7, conv_channels=48, n_residual=2, d_model=48, n_heads=2,
                   n_transformer=2, ff_dim=96, lstm_hidden=24, dense_hidden=64, n_dense=2, dropout=0.3,
-                  attention_dropout=0.0),  # on CPUs, sampling attention dropout masks costs more than the rest
+                  attention_dropout=0.0, conv_dropout=0.0),  # on CPUs, sampling attention dropout masks costs more than the rest
         training=dict(TORCH_TRAINING),
         paper_parameters=13_602_217,
         note=("The deck reports 13,602,217 parameters, but its Keras listing is not self-consistent (the feed-forward "
@@ -74,6 +74,29 @@ MODELS: dict[str, ModelSpec] = {
              "the penalty is chosen on the validation split. Trained on at most max_train_sequences sequences.",
     ),
 }
+
+def _hic_builder(module: str, cls: str):
+    def build(**arch):
+        import importlib
+
+        return getattr(importlib.import_module(f"regformer.models.{module}"), cls)(**arch)
+
+    return build
+
+
+def _register_hic_models() -> None:
+    from regformer.models.hic_specs import HIC_MODEL_SPECS
+
+    classes = {"akita": ("akita", "Akita"), "akita_transformer": ("akita_transformer", "AkitaTransformer"),
+               "akita_vae": ("akita_vae", "AkitaVAE")}
+    for name, (module, cls) in classes.items():
+        spec = HIC_MODEL_SPECS[name]
+        MODELS[name] = ModelSpec(name=name, task="hic", kind="torch", build=_hic_builder(module, cls), full=spec["full"],
+                                 demo=spec["demo"], training=dict(spec["training"]),
+                                 paper_parameters=spec["paper_parameters"], note=spec["note"])
+
+
+_register_hic_models()
 
 GENERAL_KEYS = {"size"}
 

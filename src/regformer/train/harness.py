@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import lightning as L
@@ -17,6 +19,7 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, StochasticWeightAveraging, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.train.module import RegressionTask
 
@@ -24,6 +27,19 @@ log = logging.getLogger(__name__)
 
 TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precision="auto", num_workers=0,
                         progress_bar=True, log_every_n_steps=10, strategy="auto")
+
+
+def trainer_for_job(trainer_cfg: dict, resources) -> dict:
+    """Lightning devices / num_nodes from the job's Snakemake resources (gpu=N, nodes=M), so that the SLURM
+    request and the Trainer always agree; on a CPU job the config's own values stay."""
+    cfg = dict(trainer_cfg)
+    gpus = int(getattr(resources, "gpu", 0) or 0)
+    if cfg.get("accelerator") == "gpu" and gpus:
+        cfg["devices"] = gpus
+        cfg["num_nodes"] = int(getattr(resources, "nodes", 1) or 1)
+        if gpus * cfg["num_nodes"] > 1 and cfg.get("strategy", "auto") == "auto":
+            cfg["strategy"] = "ddp"
+    return cfg
 
 
 def resolve_accelerator(accelerator: str) -> str:
@@ -55,12 +71,18 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
                                                    annealing_epochs=training["swa_annealing_epochs"]))
     if cfg["progress_bar"]:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
+    plugins = []
+    if "SLURM_JOB_ID" in os.environ:
+        # SIGUSR1 (sbatch --signal=USR1@N) -> save an hpc checkpoint and `scontrol requeue` this job
+        plugins.append(SLURMEnvironment(auto_requeue=True, requeue_signal=signal.SIGUSR1))
     return L.Trainer(
+        plugins=plugins,
         accelerator=accelerator, devices=cfg["devices"], num_nodes=cfg["num_nodes"], strategy=cfg["strategy"],
         precision=resolve_precision(cfg["precision"], accelerator), max_epochs=training["max_epochs"],
         gradient_clip_val=training.get("gradient_clip_val"), callbacks=callbacks,
-        logger=CSVLogger(save_dir=run_dir, name="train", version=""), enable_progress_bar=bool(cfg["progress_bar"]),
-        log_every_n_steps=cfg["log_every_n_steps"], deterministic=accelerator == "cpu", default_root_dir=run_dir,
+        logger=CSVLogger(save_dir=run_dir, name="train", version="", flush_logs_every_n_steps=1), enable_progress_bar=bool(cfg["progress_bar"]),
+        log_every_n_steps=cfg["log_every_n_steps"], deterministic=accelerator == "cpu",
+        default_root_dir=run_dir / "checkpoints",
     )
 
 
@@ -75,6 +97,13 @@ def _reset_if_config_changed(run_dir: Path, signature: dict) -> None:
         log.warning("config changed since the last run: old checkpoints moved to %s, training starts over", stale)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps(signature, indent=2, sort_keys=True, default=str))
+
+
+def resume_checkpoint(run_dir: Path) -> Path | None:
+    """The newest of last.ckpt and Lightning's SLURM pre-emption checkpoints (hpc_ckpt_*.ckpt), if any."""
+    folder = run_dir / "checkpoints"
+    candidates = [p for p in [folder / "last.ckpt", *folder.glob("hpc_ckpt_*.ckpt")] if p.exists()]
+    return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
 def _merge_curves(earlier: Path, current: Path, out: Path) -> None:
@@ -98,13 +127,13 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     task = RegressionTask(model, lr=training["lr"], weight_decay=training["weight_decay"],
                           optimizer=training["optimizer"], momentum=training.get("momentum", 0.9), **extra)
     trainer = build_trainer(run_dir, trainer_cfg, training)
-    last = run_dir / "checkpoints" / "last.ckpt"
+    last = resume_checkpoint(run_dir)
     curves = run_dir / "train" / "metrics.csv"
     earlier = curves.with_name("metrics.before_resume.csv")
-    if last.exists():
+    if last is not None:
         log.info("resuming from %s", last)
         _merge_curves(earlier, curves, earlier)  # Lightning's CSV logger starts a fresh file on resume
-    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
+    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last is not None else None)
     if earlier.exists():
         _merge_curves(earlier, curves, curves)
         earlier.unlink()

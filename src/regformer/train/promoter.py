@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import h5py
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 
 from regformer.data.promoter_dataset import PromoterDataModule
+from regformer.io.atomic import atomic_path
 from regformer.models.registry import get_spec, resolve_model_config
 from regformer.train import harness
 
@@ -34,11 +34,8 @@ def store_summary(store_path: str | Path) -> dict:
 
 
 def save_atomic(obj: dict, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def train_promoter_model(store_path: str | Path, model_name: str, model_config: dict | None, out_model: str | Path, *,

@@ -1,0 +1,65 @@
+"""Benchmark: training steps per second of each torch model at demo and full size (CPU, or GPU with bf16).
+
+    .venv/bin/python bench/train_steps.py [--device cpu|cuda] [--steps 10] [--batch-size 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from regformer.data.encoding import one_hot
+from regformer.models.blocks import count_parameters
+from regformer.models.registry import MODELS
+
+
+def bench(name: str, size: str, device: str, steps: int, batch_size: int) -> dict:
+    spec = MODELS[name]
+    model = spec.build(**(spec.full if size == "full" else spec.demo)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = one_hot(torch.randint(0, 4, (batch_size, spec.full["length"]), device=device))
+    y = torch.rand(batch_size, device=device)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda")
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        with autocast:
+            loss = torch.nn.functional.mse_loss(model(x).float(), y)
+        loss.backward()
+        optimizer.step()
+
+    step()  # warm-up
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    row = {"model": name, "size": size, "parameters": count_parameters(model), "device": device,
+           "batch_size": batch_size, "steps_per_s": round(steps / elapsed, 2)}
+    if device == "cuda":
+        row["peak_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    for name, spec in MODELS.items():
+        if spec.kind != "torch":
+            continue
+        for size in ("demo", "full"):
+            print(json.dumps(bench(name, size, args.device, args.steps, args.batch_size)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Akita (Fudenberg, Kelley & Pollard 2020): DNA sequence -> Hi-C / Micro-C contact maps.
+
+Trunk (Basenji style): a conv tower pooling base pairs into bins, dilated residual 1D blocks and a
+bottleneck conv block. Head: pairwise averaging into a 2D map plus a distance channel, 2D dilated
+residual blocks kept symmetric, then the cropped upper triangle through a dense layer per map.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from regformer.models.hic_blocks import (ContactMapHead, ConvBlock1d, ConvTower, DilatedResidual1d,
+                                         dilated_residual_stack, n_bins, upper_triangle_size)
+
+
+class Akita(nn.Module):
+    """Input (batch, 4, seq_length) one-hot DNA, output (batch, n_pixels, n_maps).
+
+    n_pixels is the size of the upper triangle (from diagonal_offset) of the map cropped by `crop` bins
+    per side: 99,681 for the paper's 2^20 bp, 2,048-bp bins and crop 32.
+    """
+
+    def __init__(self, seq_length: int = 2**20, bin_size: int = 2048, n_maps: int = 5, stem_filters: int = 96,
+                 stem_kernel: int = 11, tower_filters: int = 96, tower_kernel: int = 5, dilated_filters: int = 48,
+                 n_dilated: int = 8, dilated_rate_mult: float = 1.75, dilated_dropout: float = 0.4,
+                 bottleneck_filters: int = 64, bottleneck_kernel: int = 5, head_filters: int = 48,
+                 head_dilated_filters: int = 24, n_head_dilated: int = 6, head_rate_mult: float = 1.75,
+                 head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2):
+        super().__init__()
+        self.seq_length, self.bin_size, self.crop, self.diagonal_offset = seq_length, bin_size, crop, diagonal_offset
+        self.tower = ConvTower(bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
+        self.dilated = dilated_residual_stack(DilatedResidual1d, n_dilated, self.tower.out_channels, dilated_filters,
+                                              dilated_rate_mult, dilated_dropout)
+        self.bottleneck = ConvBlock1d(self.tower.out_channels, bottleneck_filters, bottleneck_kernel)
+        self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters,
+                                   n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
+
+    @property
+    def n_pixels(self) -> int:
+        """Pixels per predicted map for inputs of seq_length."""
+        return upper_triangle_size(n_bins(self.seq_length, self.bin_size) - 2 * self.crop, self.diagonal_offset)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """One-hot DNA -> bin features (batch, bottleneck_filters, bins)."""
+        return self.bottleneck(self.dilated(self.tower(x)))
+
+    def contact_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Full symmetric predicted maps (batch, n_maps, L, L) before upper-triangle extraction."""
+        return self.head.contact_maps(self.encode(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encode(x))

@@ -1,0 +1,196 @@
+"""Akita, its transformer and its VAE: parameter counts, architecture, shapes, symmetry, the VAE loss."""
+
+import math
+from functools import partial
+
+import pytest
+import torch
+
+from regformer.models.akita import Akita
+from regformer.models.akita_transformer import AkitaTransformer
+from regformer.models.akita_vae import AkitaVAE, gaussian_kl, predict_with_uncertainty, vae_loss
+from regformer.models.blocks import count_parameters
+from regformer.models.hic_blocks import (ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates,
+                                         upper_triangle_size)
+from regformer.models.hic_specs import HIC_MODEL_SPECS
+from regformer.train.module import RegressionTask
+
+CLASSES = {"akita": Akita, "akita_transformer": AkitaTransformer, "akita_vae": AkitaVAE}
+FULL_PIXELS = 99_681  # 512 bins - 2 x 32 cropped = 448; upper triangle from offset 2
+DEMO_PIXELS = 24_753  # 256 bins - 2 x 16 cropped = 224
+
+
+def build(name: str, size: str) -> torch.nn.Module:
+    return CLASSES[name](**HIC_MODEL_SPECS[name][size])
+
+
+def prediction(output):
+    return output["prediction"] if isinstance(output, dict) else output
+
+
+def demo_input(batch: int = 2, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    bases = torch.randint(0, 4, (batch, HIC_MODEL_SPECS["akita"]["demo"]["seq_length"]), generator=generator)
+    return torch.nn.functional.one_hot(bases, 4).transpose(1, 2).float()
+
+
+def test_full_size_akita_matches_published_count():
+    model = build("akita", "full")
+    assert count_parameters(model) == 746_149
+    keras_style = count_parameters_keras_style(model)
+    assert keras_style == 751_653
+    assert abs(keras_style - HIC_MODEL_SPECS["akita"]["paper_parameters"]) / 751_653 < 0.001  # stated tolerance 0.1%
+    assert model.tower.n_tower == 10 and len(model.tower) == 11
+    assert model.tower[0][1].kernel_size == (11,) and model.tower[1][1].kernel_size == (5,)
+    assert len(model.dilated) == 8 and model.dilated[0].dilate[1].out_channels == 48
+    assert [block.dilate[1].dilation[0] for block in model.dilated] == [1, 2, 3, 5, 9, 16, 29, 50]
+    assert model.dilated[0].restore[-1].p == 0.4
+    assert model.bottleneck[1].out_channels == 64
+    assert len(model.head.dilated) == 6 and model.head.dilated[0].dilate[1].out_channels == 24
+    assert model.head.conv[1].in_channels == 65 and model.head.final.out_features == 5
+
+
+def test_full_size_transformer_and_vae_counts_and_architecture():
+    transformer = build("akita_transformer", "full")
+    assert count_parameters(transformer) == 857_797
+    assert count_parameters_keras_style(transformer) == 860_997
+    layers = transformer.transformer.encoder.layers
+    assert len(layers) == 3
+    assert all(layer.self_attn.num_heads == 6 and layer.self_attn.embed_dim == 96 for layer in layers)
+    assert layers[0].linear1.out_features == 256 and layers[0].dropout.p == 0.15
+    assert not hasattr(transformer, "dilated")
+
+    vae = build("akita_vae", "full")
+    assert count_parameters(vae) == 866_117 == 857_797 + 2 * (64 * 64 + 64)
+    assert count_parameters_keras_style(vae) == 869_317
+    assert vae.latent_dim == 64 and vae.to_mu.weight.shape == vae.to_logvar.weight.shape == (64, 64)
+    assert vae.transformer.encoder.layers[0].dropout.p == 0.1
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_full_size_output_shape_without_computing(name):
+    """The 1 Mb forward takes minutes on a CPU; on the meta device only the shapes are propagated."""
+    with torch.device("meta"):
+        model = build(name, "full")
+        output = model(torch.empty(2, 4, 2**20))
+    assert model.n_pixels == FULL_PIXELS == upper_triangle_size(448, 2)
+    assert prediction(output).shape == (2, FULL_PIXELS, 5)
+    if name == "akita_vae":
+        assert output["mu"].shape == output["logvar"].shape == (2, 512, 64)
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_demo_output_shape_and_backward(name):
+    model = build(name, "demo")
+    output = model(demo_input())
+    assert model.n_pixels == DEMO_PIXELS == upper_triangle_size(224, 2)
+    assert prediction(output).shape == (2, DEMO_PIXELS, 5)
+    prediction(output).square().mean().backward()
+    assert model.tower[0][1].weight.grad is not None and model.tower[0][1].weight.grad.abs().sum() > 0
+
+
+def test_tower_depth_follows_bin_size():
+    assert ConvTower(2048).n_tower == 10 and ConvTower(512).n_tower == 8
+    assert ConvTower(64, 4, 3, 4, 3)(torch.zeros(1, 4, 1024)).shape == (1, 4, 16)
+    with pytest.raises(ValueError):
+        ConvTower(1000)
+    assert dilation_rates(6, 1.75) == [1, 2, 3, 5, 9, 16]
+
+
+def test_upper_triangle_by_hand():
+    assert upper_triangle_size(5, 2) == 6 and upper_triangle_size(448, 2) == 446 * 447 // 2
+    grid = torch.arange(25.0).reshape(1, 1, 5, 5)  # value = 5 * row + col
+    pixels = UpperTriangle(2)(grid)
+    assert pixels.shape == (1, 6, 1)
+    assert pixels.flatten().tolist() == [2, 3, 4, 8, 9, 14]  # (0,2) (0,3) (0,4) (1,3) (1,4) (2,4)
+
+
+@pytest.mark.parametrize("name", ["akita", "akita_transformer"])
+def test_maps_are_symmetric_and_forward_is_their_upper_triangle(name):
+    model = build(name, "demo").eval()
+    with torch.no_grad():
+        x = demo_input(batch=1, seed=1)
+        maps = model.contact_maps(x)
+        pixels = model(x)
+    assert maps.shape == (1, 5, 224, 224)
+    assert maps.std() > 0
+    torch.testing.assert_close(maps, maps.transpose(-1, -2))
+    rows, cols = torch.triu_indices(224, 224, 2)
+    torch.testing.assert_close(pixels, maps[:, :, rows, cols].transpose(1, 2))
+
+
+def test_vae_loss_matches_closed_form_by_hand():
+    mu = torch.tensor([[[0.5, -1.0]]])  # (batch 1, bins 1, latent 2)
+    logvar = torch.tensor([[[0.0, math.log(4.0)]]])  # sigma_q = 1 and 2
+    output = {"prediction": torch.tensor([[[1.0], [3.0]]]), "mu": mu, "logvar": logvar}
+    batch = {"y": torch.tensor([[[0.0], [1.0]]])}
+    prior_sigma = 2.0
+
+    def kl(m, s_q, s_p):
+        return math.log(s_p / s_q) + (s_q**2 + m**2) / (2 * s_p**2) - 0.5
+
+    expected_kl = kl(0.5, 1.0, 2.0) + kl(-1.0, 2.0, 2.0)  # summed over the latent dimensions
+    expected_mse = (1.0**2 + 2.0**2) / 2
+    loss = vae_loss(output, batch, kl_weight=0.5, prior_sigma=prior_sigma)
+    assert loss.item() == pytest.approx(expected_mse + 0.5 * expected_kl, rel=1e-6)
+    # the paper's standard-normal form: 0.5 * sum(1 + log s^2 - s^2 - mu^2), negated
+    paper_kl = -0.5 * sum(1 + lv - math.exp(lv) - m**2 for m, lv in [(0.5, 0.0), (-1.0, math.log(4.0))])
+    assert gaussian_kl(mu, logvar, 1.0).sum().item() == pytest.approx(paper_kl, rel=1e-6)
+    # the mean over positions: doubling the bins with the same values leaves the loss unchanged
+    doubled = {"prediction": output["prediction"], "mu": mu.repeat(1, 2, 1), "logvar": logvar.repeat(1, 2, 1)}
+    assert vae_loss(doubled, batch, 0.5, prior_sigma).item() == pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_vae_samples_in_training_and_uses_the_mean_in_eval():
+    torch.manual_seed(0)
+    model = build("akita_vae", "demo")
+    x = demo_input(batch=1, seed=2)
+    model.eval()
+    with torch.no_grad():
+        first, second = model(x), model(x)
+        mu, _ = model.posterior(x)
+        sampled = model(x, sample=True)
+    assert torch.equal(first["prediction"], second["prediction"])
+    torch.testing.assert_close(first["prediction"], model.decode(mu).detach())
+    assert not torch.allclose(sampled["prediction"], first["prediction"])
+
+
+def test_predict_with_uncertainty_gives_spread_and_interval():
+    torch.manual_seed(0)
+    model = build("akita_vae", "demo").train()
+    summary = predict_with_uncertainty(model, demo_input(batch=1, seed=3), n_samples=8, interval=0.9)
+    mean, std, lower, upper = summary
+    assert mean.shape == std.shape == lower.shape == upper.shape == (1, DEMO_PIXELS, 5)
+    assert (std > 0).all()
+    assert (lower <= mean).all() and (mean <= upper).all() and (upper > lower).any()
+    assert model.training  # the caller's mode is restored
+
+
+def test_vae_trains_through_the_harness():
+    torch.manual_seed(0)
+    spec = HIC_MODEL_SPECS["akita_vae"]
+    training = spec["training"]
+    loss_fn = partial(vae_loss, kl_weight=training["kl_weight"], prior_sigma=training["prior_sigma"])
+    task = RegressionTask(build("akita_vae", "demo"), loss_fn, lr=training["lr"], optimizer=training["optimizer"],
+                          momentum=training["momentum"])
+    optimizer = task.configure_optimizers()
+    batch = {"x": demo_input(), "y": torch.randn(2, DEMO_PIXELS, 5)}
+    before = task.model.to_logvar.weight.detach().clone()
+    loss = task.loss_fn(task.model(batch["x"]), batch)
+    loss.backward()
+    optimizer.step()
+    assert torch.isfinite(loss)
+    assert not torch.equal(before, task.model.to_logvar.weight)
+
+
+def test_specs_follow_the_papers():
+    akita, transformer, vae = (HIC_MODEL_SPECS[n]["training"] for n in ("akita", "akita_transformer", "akita_vae"))
+    assert (akita["lr"], akita["momentum"], akita["gradient_clip_val"]) == (0.0065, 0.99575, 10.0)
+    assert akita["patience"] == 12 and not akita["swa"] and transformer["swa"] and vae["swa"]
+    assert (transformer["lr"], transformer["swa_lr"], transformer["max_epochs"], transformer["patience"]) == (
+        0.0045, 0.00085, 65, 40)
+    assert (vae["lr"], vae["swa_lr"], vae["prior_sigma"]) == (0.004, 0.0025, 1.0)
+    assert all(s["training"]["batch_size"] == 2 and s["training"]["shift_augment"] == 11
+               for s in HIC_MODEL_SPECS.values())
+    with pytest.raises(ValueError):
+        AkitaTransformer(**dict(HIC_MODEL_SPECS["akita_transformer"]["demo"], n_heads=3))

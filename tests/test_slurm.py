@@ -1,0 +1,113 @@
+"""The workflow on a real SLURM cluster (pytest -m slurm; .ci/slurm/start.sh brings one up on localhost).
+
+Skipped where sbatch is missing or no cluster answers, so the suite still passes on a plain workstation.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+pytestmark = pytest.mark.slurm
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+MODELS = ("promoter_transformer", "kmer_ridge")
+
+
+def _cluster_up() -> bool:
+    if shutil.which("sbatch") is None:
+        return False
+    return subprocess.run(["sinfo", "-h"], capture_output=True).returncode == 0
+
+
+if not _cluster_up():
+    pytest.skip("no SLURM cluster (sbatch/sinfo); start one with .ci/slurm/start.sh", allow_module_level=True)
+
+
+def _write_config(workdir: Path) -> None:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["promoter"]["datasets"]["demo"]["synthetic"]["n_sequences"] = 600
+    config["promoter"]["models"]["promoter_transformer"].update(max_epochs=2)
+    config["trainer"]["accelerator"] = "cpu"
+    config["cluster"].update(train_mem_mb=1000, train_runtime=30)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+# The test cluster has no accounting and no accounts; the GPU request of training jobs is forced here
+# because the CI node's A100 is fake (Lightning itself trains on the CPU: trainer.accelerator: cpu).
+SLURM_ARGS = ("--profile", str(REPO / "profiles" / "slurm"), "--slurm-no-account", "--jobs", "4",
+              "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
+              "--set-resources", "train_promoter_model:slurm_partition=gpu", "train_promoter_model:gpu=1",
+              "train_promoter_model:gpu_model=a100", "train_promoter_model:cpus_per_gpu=1",
+              "train_promoter_model:slurm_extra=''")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("slurm")
+    _write_config(root / "local")
+    _write_config(root / "cluster")
+    _snakemake(root / "local", "--cores", "2", "all")
+    _snakemake(root / "cluster", *SLURM_ARGS, "all")
+    return root / "local", root / "cluster"
+
+
+def test_every_job_ran_under_slurm(runs):
+    _, cluster = runs
+    logs = sorted((cluster / "results" / "logs").rglob("*.log"))
+    assert len(logs) == 7  # simulate, prepare, 2 x train, 2 x evaluate, report
+    for log in logs:
+        assert re.search(r"slurm_job_id=\d+", log.read_text()), f"{log} did not run under SLURM"
+
+
+def test_training_went_to_the_gpu_partition_with_a_gpu(runs):
+    _, cluster = runs
+    for model in MODELS:
+        text = (cluster / f"results/logs/promoter/demo/{model}/train.log").read_text()
+        assert "slurm_partition=gpu" in text
+        assert re.search(r"CUDA_VISIBLE_DEVICES=\d", text), "no GPU was allocated to the training job"
+    prepare = (cluster / "results/logs/promoter/demo/prepare.log").read_text()
+    assert "slurm_partition=cpu" in prepare
+
+
+def test_cluster_outputs_match_a_local_run(runs):
+    local, cluster = runs
+    for model in MODELS:
+        a = json.loads((local / f"results/promoter/demo/{model}/metrics.json").read_text())
+        b = json.loads((cluster / f"results/promoter/demo/{model}/metrics.json").read_text())
+        assert a["n_test"] == b["n_test"]
+        for key in ("pearson", "spearman", "r2", "mse"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-5), (model, key)
+    summary = "results/promoter/demo/prepared/summary.json"
+    assert (local / summary).read_text() == (cluster / summary).read_text()
+
+
+def test_rerunning_one_target_on_the_cluster_reruns_only_it(runs):
+    _, cluster = runs
+    target = "results/promoter/demo/kmer_ridge/metrics.json"
+    before = {p: p.stat().st_mtime for p in (cluster / "results/promoter/demo").rglob("*.json")}
+    result = _snakemake(cluster, *SLURM_ARGS, "--forcerun", "evaluate_promoter_model", target)
+    output = result.stdout + result.stderr
+    assert "1 of 1 steps (100%) done" in output
+    changed = [p for p, t in before.items() if p.stat().st_mtime != t]
+    assert changed == [cluster / target]
+
+
+def test_snakemake_report_after_a_cluster_run(runs):
+    _, cluster = runs
+    _snakemake(cluster, "--report", str(cluster / "report.html"))
+    assert "Random promoters" in (cluster / "report.html").read_text()
