@@ -1,9 +1,14 @@
-"""The `regformer` command: `regformer models [--json]` lists every model with its parameter counts."""
+"""The `regformer` command.
+
+regformer models [--json]      every model of every chain with its parameter counts
+regformer train promoter ...   train one model (the workflow's training rules call this)
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from regformer.models.registry import models_table
@@ -24,12 +29,44 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    """Train one model; under srun every task (one per GPU) runs this, and rank 0 writes the outputs."""
+    from regformer.logs import log_to
+    from regformer.train.harness import trainer_for_job
+    from regformer.train.promoter import train_promoter_model
+
+    rank = int(os.environ.get("SLURM_PROCID", "0"))
+    log = args.log if rank == 0 else f"{args.log}.rank{rank}"
+    with log_to(log):
+        trainer_cfg = trainer_for_job(json.loads(args.trainer), argparse.Namespace(gpu=args.gpus, nodes=args.nodes))
+        torch_threads = int(os.environ.get("SLURM_CPUS_PER_TASK", args.threads))
+        import torch
+
+        torch.set_num_threads(max(1, torch_threads))
+        train_promoter_model(args.store, args.model, json.loads(args.model_config), args.output,
+                             trainer_cfg=trainer_cfg, seed=args.seed)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="regformer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     models = sub.add_parser("models", help="list every model of every chain with parameter counts")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(func=_models)
+    train = sub.add_parser("train", help="train one model (what the workflow's training rules run)")
+    train.add_argument("task", choices=["promoter"])
+    train.add_argument("--store", required=True, help="prepared dataset (HDF5)")
+    train.add_argument("--model", required=True, help="model name, see `regformer models`")
+    train.add_argument("--output", required=True, help="where to save the trained model (model.pt)")
+    train.add_argument("--model-config", default="{}", help="JSON: the model's entry in config.yaml")
+    train.add_argument("--trainer", default="{}", help="JSON: the trainer section of config.yaml")
+    train.add_argument("--gpus", type=int, default=0, help="GPUs per node of this job (Lightning devices)")
+    train.add_argument("--nodes", type=int, default=1, help="nodes of this job (Lightning num_nodes)")
+    train.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--log", required=True, help="log file")
+    train.set_defaults(func=_train)
     args = parser.parse_args(argv)
     return args.func(args)
 

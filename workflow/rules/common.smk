@@ -1,5 +1,6 @@
 # Helpers shared by every chain: wildcard constraints, config checks, downloads.
 import os
+import sys
 from urllib.parse import urlparse
 
 from regformer.errors import InputError
@@ -36,11 +37,39 @@ def train_resources():
     if accelerator() == "gpu":
         resources.update(slurm_partition=cluster["gpu_partition"], gpu=cluster["gpus"], gpu_model=cluster["gpu_model"],
                          cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1)
+        if train_ranks() > 1:
+            resources["mpi"] = "srun"  # the job launches its own srun: one task per GPU, Lightning runs DDP
     elif accelerator() == "tpu":
         resources.update(slurm_partition=cluster["tpu_partition"], cpus_per_task=cluster["train_cpus"])
     else:
         resources.update(slurm_partition=cluster["cpu_partition"], cpus_per_task=cluster["train_cpus"])
     return resources
+
+
+def train_ranks():
+    """Processes of one training job: one per GPU over all nodes (1 on CPUs and TPUs)."""
+    cluster = config["cluster"]
+    return cluster["gpus"] * cluster["nodes"] if accelerator() == "gpu" else 1
+
+
+# Training runs `regformer train`: under SLURM, a job with several GPUs starts it through srun (one task
+# per GPU, DDP); on one GPU or CPU it runs directly.
+TRAIN_COMMAND = (
+    'export PATH={params.bindir:q}:"$PATH"; launcher=""; if [ -n "${{SLURM_JOB_ID:-}}" ] && [ {params.ranks} -gt 1 ]; then launcher=srun; fi; '
+    "$launcher regformer train {params.task} --store {input.store} --model {wildcards.model} "
+    "--output {output.model} --model-config {params.model_config:q} --trainer {params.trainer:q} "
+    "--gpus {params.gpus} --nodes {params.nodes} --threads {threads} --seed {params.seed} --log {log}"
+)
+
+
+def train_params(task):
+    """params: of a training rule (JSON strings for the command line)."""
+    import json
+
+    gpus = config["cluster"]["gpus"] if accelerator() == "gpu" else 0
+    return dict(task=task, bindir=os.path.dirname(sys.executable), model_config=lambda wc: json.dumps(config[task]["models"][wc.model] or {}),
+                trainer=json.dumps(config["trainer"]), seed=config["seed"], ranks=train_ranks(), gpus=gpus,
+                nodes=config["cluster"]["nodes"])
 
 
 def train_container():

@@ -62,16 +62,14 @@ rule train_promoter_model:
     log:
         "results/logs/promoter/{dataset}/{model}/train.log",
     params:
-        model_config=lambda wc: config["promoter"]["models"][wc.model],
-        trainer=config["trainer"],
-        seed=config["seed"],
+        **train_params("promoter"),
     threads: config["cluster"]["train_cpus"]
     resources:
         **train_resources(),
     container:
         train_container()
-    script:
-        "../scripts/train_promoter_model.py"
+    shell:
+        TRAIN_COMMAND
 
 
 rule evaluate_promoter_model:

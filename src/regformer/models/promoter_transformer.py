@@ -20,7 +20,7 @@ class PromoterTransformer(nn.Module):
     def __init__(self, length: int = 110, stem_filters: int = 128, kernel_size: int = 7, conv_channels: int = 256,
                  n_residual: int = 5, d_model: int = 256, n_heads: int = 8, n_transformer: int = 5, ff_dim: int = 1024,
                  lstm_hidden: int = 128, dense_hidden: int = 128, n_dense: int = 2, dropout: float = 0.3,
-                 attention_dropout: float = 0.1, conv_dropout: float = 0.0):
+                 attention_dropout: float = 0.1, conv_dropout: float = 0.0, bn_momentum: float = 0.1):
         super().__init__()
         self.stem = nn.Conv1d(4, stem_filters, kernel_size, padding="same", bias=False)
         self.stem_norm_forward = nn.BatchNorm1d(stem_filters)
@@ -37,6 +37,9 @@ class PromoterTransformer(nn.Module):
         self.lstm_dropout = nn.Dropout(dropout)
         self.head = MLPHead(length * 2 * lstm_hidden, dense_hidden, n_dense, dropout)
         self.act = nn.GELU()
+        for module in self.modules():  # the deck's Keras default (momentum 0.99) would be bn_momentum=0.01
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = bn_momentum
         # the head predicts standardized expression; these buffers (set from the training split) undo it
         self.register_buffer("target_mean", torch.zeros(()))
         self.register_buffer("target_std", torch.ones(()))

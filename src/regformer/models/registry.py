@@ -42,19 +42,19 @@ def _kmer_ridge(**arch):
     return KmerRidge(**arch)
 
 
-TORCH_TRAINING = dict(max_epochs=30, batch_size=256, lr=1e-3, weight_decay=0.0, optimizer="adam", patience=5,
-                      gradient_clip_val=None, rc_augment=True, swa=False, swa_lr=None, swa_epoch_start=0.8,
-                      swa_annealing_epochs=5)
+TORCH_TRAINING = dict(max_epochs=30, batch_size=256, lr=1e-3, weight_decay=0.0, optimizer="adam", lr_schedule="none",
+                      patience=5, gradient_clip_val=None, rc_augment=True, swa=False, swa_lr=None,
+                      swa_epoch_start=0.8, swa_annealing_epochs=5)
 
 MODELS: dict[str, ModelSpec] = {
     "promoter_transformer": ModelSpec(
         name="promoter_transformer", task="promoter", kind="torch", build=_promoter_transformer,
         full=dict(length=110, stem_filters=128, kernel_size=7, conv_channels=256, n_residual=5, d_model=256, n_heads=8,
                   n_transformer=5, ff_dim=1024, lstm_hidden=128, dense_hidden=128, n_dense=2, dropout=0.3,
-                  attention_dropout=0.1, conv_dropout=0.0),
+                  attention_dropout=0.1, conv_dropout=0.0, bn_momentum=0.1),
         demo=dict(length=110, stem_filters=32, kernel_size=7, conv_channels=48, n_residual=2, d_model=48, n_heads=2,
                   n_transformer=2, ff_dim=96, lstm_hidden=24, dense_hidden=64, n_dense=2, dropout=0.3,
-                  attention_dropout=0.0, conv_dropout=0.0),  # on CPUs, sampling attention dropout masks costs more than the rest
+                  attention_dropout=0.0, conv_dropout=0.0, bn_momentum=0.1),  # on CPUs, sampling attention dropout masks costs more than the rest
         training=dict(TORCH_TRAINING),
         paper_parameters=13_602_217,
         note=("The deck reports 13,602,217 parameters, but its Keras listing is not self-consistent (the feed-forward "

@@ -80,8 +80,9 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         accelerator=accelerator, devices=cfg["devices"], num_nodes=cfg["num_nodes"], strategy=cfg["strategy"],
         precision=resolve_precision(cfg["precision"], accelerator), max_epochs=training["max_epochs"],
         gradient_clip_val=training.get("gradient_clip_val"), callbacks=callbacks,
-        logger=CSVLogger(save_dir=run_dir, name="train", version="", flush_logs_every_n_steps=1), enable_progress_bar=bool(cfg["progress_bar"]),
-        log_every_n_steps=cfg["log_every_n_steps"], deterministic=accelerator == "cpu",
+        # flushed every step, so curves survive a kill -9 and are merged back on resume
+        logger=CSVLogger(save_dir=run_dir, name="train", version="", flush_logs_every_n_steps=1),
+        enable_progress_bar=bool(cfg["progress_bar"]), log_every_n_steps=cfg["log_every_n_steps"], deterministic=accelerator == "cpu",
         default_root_dir=run_dir / "checkpoints",
     )
 
@@ -125,7 +126,8 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     _reset_if_config_changed(run_dir, signature or {"training": training})
     extra = {"loss_fn": loss_fn} if loss_fn is not None else {}
     task = RegressionTask(model, lr=training["lr"], weight_decay=training["weight_decay"],
-                          optimizer=training["optimizer"], momentum=training.get("momentum", 0.9), **extra)
+                          optimizer=training["optimizer"], momentum=training.get("momentum", 0.9),
+                          lr_schedule=training.get("lr_schedule", "none"), max_epochs=training["max_epochs"], **extra)
     trainer = build_trainer(run_dir, trainer_cfg, training)
     last = resume_checkpoint(run_dir)
     curves = run_dir / "train" / "metrics.csv"

@@ -28,11 +28,12 @@ class RegressionTask(L.LightningModule):
     """Train `model` with `loss_fn`; log train/val loss and val Pearson per epoch."""
 
     def __init__(self, model: nn.Module, loss_fn: Callable = mse_loss, *, lr: float = 1e-3, weight_decay: float = 0.0,
-                 optimizer: str = "adam", momentum: float = 0.9):
+                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "none", max_epochs: int = 1):
         super().__init__()
         self.model = model
         self.loss_fn = loss_fn
         self.lr, self.weight_decay, self.optimizer_name, self.momentum = lr, weight_decay, optimizer, momentum
+        self.lr_schedule, self.max_epochs = lr_schedule, max_epochs
         self.val_pearson = torchmetrics.PearsonCorrCoef()
 
     def forward(self, x: torch.Tensor):
@@ -52,7 +53,7 @@ class RegressionTask(L.LightningModule):
         self.log("val_pearson", self.val_pearson.compute(), prog_bar=True)
         self.val_pearson.reset()
 
-    def configure_optimizers(self):
+    def _optimizer(self) -> torch.optim.Optimizer:
         params = self.model.parameters()
         if self.optimizer_name == "adam":
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
@@ -61,3 +62,16 @@ class RegressionTask(L.LightningModule):
         if self.optimizer_name == "sgd":
             return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
         raise ValueError(f"unknown optimizer {self.optimizer_name!r} (use adam, adamw or sgd)")
+
+    def configure_optimizers(self):
+        """The optimizer, plus a learning-rate schedule: none, plateau (halve after 2 flat epochs) or cosine."""
+        optimizer = self._optimizer()
+        if self.lr_schedule == "none":
+            return optimizer
+        if self.lr_schedule == "plateau":
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=2)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val_loss"}}
+        if self.lr_schedule == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, self.max_epochs))
+            return {"optimizer": optimizer, "lr_scheduler": scheduler}
+        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r} (use none, plateau or cosine)")
