@@ -52,8 +52,7 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 SLURM_ARGS = ("--profile", str(REPO / "profiles" / "slurm"), "--slurm-no-account", "--jobs", "4",
               "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
               "--set-resources", "train_promoter_model:slurm_partition=gpu", "train_promoter_model:gpu=1",
-              "train_promoter_model:gpu_model=a100", "train_promoter_model:cpus_per_gpu=1",
-              "train_promoter_model:slurm_extra=''")
+              "train_promoter_model:gpu_model=a100", "train_promoter_model:cpus_per_gpu=1")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +61,7 @@ def runs(tmp_path_factory):
     _write_config(root / "local")
     _write_config(root / "cluster")
     _snakemake(root / "local", "--cores", "2", "all")
-    _snakemake(root / "cluster", *SLURM_ARGS, "all")
+    _snakemake(root / "cluster", "all", *SLURM_ARGS)  # targets first: --set-resources takes several values
     return root / "local", root / "cluster"
 
 
@@ -100,7 +99,7 @@ def test_rerunning_one_target_on_the_cluster_reruns_only_it(runs):
     _, cluster = runs
     target = "results/promoter/demo/kmer_ridge/metrics.json"
     before = {p: p.stat().st_mtime for p in (cluster / "results/promoter/demo").rglob("*.json")}
-    result = _snakemake(cluster, *SLURM_ARGS, "--forcerun", "evaluate_promoter_model", target)
+    result = _snakemake(cluster, target, "--forcerun", "evaluate_promoter_model", *SLURM_ARGS)
     output = result.stdout + result.stderr
     assert "1 of 1 steps (100%) done" in output
     changed = [p for p, t in before.items() if p.stat().st_mtime != t]

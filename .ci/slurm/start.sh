@@ -64,8 +64,14 @@ cat > "$DIR/cgroup.conf" <<CONF
 CgroupPlugin=autodetect
 IgnoreSystemd=yes
 CONF
-echo "export SLURM_CONF=$DIR/slurm.conf" > "$DIR/env"
-export SLURM_CONF="$DIR/slurm.conf"
+# srun inside batch jobs looks for the default path (it does not inherit SLURM_CONF), so install it there
+mkdir -p /etc/slurm
+for f in slurm.conf gres.conf cgroup.conf; do
+  if [ -e "/etc/slurm/$f" ] && [ ! -e "$DIR/$f.orig" ]; then cp "/etc/slurm/$f" "$DIR/$f.orig"; fi
+  cp "$DIR/$f" "/etc/slurm/$f"
+done
+echo "export SLURM_CONF=/etc/slurm/slurm.conf" > "$DIR/env"
+export SLURM_CONF=/etc/slurm/slurm.conf
 
 /usr/sbin/slurmctld -f "$SLURM_CONF"
 /usr/sbin/slurmd -f "$SLURM_CONF"

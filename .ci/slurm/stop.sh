@@ -7,3 +7,6 @@ for name in slurmd slurmctld munged; do
     rm -f "$DIR/$name.pid"
   fi
 done
+for f in slurm.conf gres.conf cgroup.conf; do
+  if [ -e "$DIR/$f.orig" ]; then mv "$DIR/$f.orig" "/etc/slurm/$f"; else rm -f "/etc/slurm/$f"; fi
+done
