@@ -62,8 +62,10 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
     accelerator = resolve_accelerator(cfg["accelerator"])
     callbacks = [
         EarlyStopping(monitor=monitor, patience=training["patience"], mode="min"),
-        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min",
-                        save_top_k=1, save_last=True),
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min", save_top_k=1),
+        # every epoch, improved or not: a crash or pre-emption loses at most the epoch in progress
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
+                        every_n_epochs=1, enable_version_counter=False),
     ]
     if training.get("swa"):
         callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
