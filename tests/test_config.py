@@ -47,3 +47,12 @@ def test_unknown_architecture_key_is_rejected():
         resolve_model_config("promoter_transformer", {"n_layerz": 3})
     arch, training = resolve_model_config("promoter_transformer", {"size": "full", "lr": 5e-4, "d_model": 128})
     assert arch["n_residual"] == 5 and arch["d_model"] == 128 and training["lr"] == 5e-4
+
+
+def test_minimal_dataset_gets_the_default_split_and_format():
+    config = {"promoter": {"datasets": {"mine": {"path": "lib.txt"}}, "models": {"kmer_ridge": {}}}}
+    validate(config, SCHEMA, set_default=True)
+    dataset = config["promoter"]["datasets"]["mine"]
+    assert dataset["split"] == {"train": 0.8, "val": 0.1, "test": 0.1, "seed": 0}
+    assert dataset["format"] == "dream" and dataset["length"] == 110
+    assert config["cluster"]["gpu_model"] == "a100" and config["trainer"]["accelerator"] == "auto"
