@@ -14,7 +14,36 @@ from regformer.models.hic_blocks import (ContactMapHead, ConvBlock1d, ConvTower,
                                          dilated_residual_stack, n_bins, upper_triangle_size)
 
 
-class Akita(nn.Module):
+class ContactMapModel(nn.Module):
+    """What Akita and its variants share: tower -> middle (per model) -> bottleneck -> contact-map head."""
+
+    seq_length: int
+    bin_size: int
+    crop: int
+    diagonal_offset: int
+
+    def middle(self, bins: torch.Tensor) -> torch.Tensor:
+        """The model-specific part between the conv tower and the bottleneck."""
+        raise NotImplementedError
+
+    @property
+    def n_pixels(self) -> int:
+        """Pixels per predicted map for inputs of seq_length."""
+        return upper_triangle_size(n_bins(self.seq_length, self.bin_size) - 2 * self.crop, self.diagonal_offset)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """One-hot DNA -> bin features (batch, bottleneck_filters, bins)."""
+        return self.bottleneck(self.middle(self.tower(x)))
+
+    def contact_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Full symmetric predicted maps (batch, n_maps, L, L) before upper-triangle extraction."""
+        return self.head.contact_maps(self.encode(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encode(x))
+
+
+class Akita(ContactMapModel):
     """Input (batch, 4, seq_length) one-hot DNA, output (batch, n_pixels, n_maps).
 
     n_pixels is the size of the upper triangle (from diagonal_offset) of the map cropped by `crop` bins
@@ -36,18 +65,5 @@ class Akita(nn.Module):
         self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters,
                                    n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
 
-    @property
-    def n_pixels(self) -> int:
-        """Pixels per predicted map for inputs of seq_length."""
-        return upper_triangle_size(n_bins(self.seq_length, self.bin_size) - 2 * self.crop, self.diagonal_offset)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """One-hot DNA -> bin features (batch, bottleneck_filters, bins)."""
-        return self.bottleneck(self.dilated(self.tower(x)))
-
-    def contact_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """Full symmetric predicted maps (batch, n_maps, L, L) before upper-triangle extraction."""
-        return self.head.contact_maps(self.encode(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encode(x))
+    def middle(self, bins: torch.Tensor) -> torch.Tensor:
+        return self.dilated(bins)

@@ -12,7 +12,8 @@ import math
 import torch
 from torch import nn
 
-from regformer.models.hic_blocks import ContactMapHead, ConvBlock1d, ConvTower, n_bins, upper_triangle_size
+from regformer.models.akita import ContactMapModel
+from regformer.models.hic_blocks import ContactMapHead, ConvBlock1d, ConvTower
 
 
 def sinusoidal_positions(length: int, d_model: int, device=None, dtype=None) -> torch.Tensor:
@@ -47,7 +48,7 @@ class BinTransformer(nn.Module):
         return self.encoder(self.dropout(tokens)).transpose(1, 2)
 
 
-class AkitaTransformer(nn.Module):
+class AkitaTransformer(ContactMapModel):
     """Input (batch, 4, seq_length) one-hot DNA, output (batch, n_pixels, n_maps), as Akita."""
 
     def __init__(self, seq_length: int = 2**20, bin_size: int = 2048, n_maps: int = 5, stem_filters: int = 96,
@@ -64,18 +65,5 @@ class AkitaTransformer(nn.Module):
         self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters, n_head_dilated,
                                    head_rate_mult, head_dropout, crop, diagonal_offset)
 
-    @property
-    def n_pixels(self) -> int:
-        """Pixels per predicted map for inputs of seq_length."""
-        return upper_triangle_size(n_bins(self.seq_length, self.bin_size) - 2 * self.crop, self.diagonal_offset)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """One-hot DNA -> bin features (batch, bottleneck_filters, bins)."""
-        return self.bottleneck(self.transformer(self.tower(x)))
-
-    def contact_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """Full symmetric predicted maps (batch, n_maps, L, L) before upper-triangle extraction."""
-        return self.head.contact_maps(self.encode(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encode(x))
+    def middle(self, bins: torch.Tensor) -> torch.Tensor:
+        return self.transformer(bins)
