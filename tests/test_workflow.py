@@ -102,14 +102,15 @@ def test_url_dataset_is_fetched_verified_and_prepared(tmp_path):
 
 
 @pytest.mark.parametrize("accelerator, expected, absent", [
-    ("gpu", ["slurm_partition=gpu", "gpu=2", "gpu_model=a100", "cpus_per_gpu=8", "nodes=1"], ["cpus_per_task"]),
+    ("gpu", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "nodes=2", "mpi=srun", "tasks=4"],
+     ["cpus_per_task"]),
     ("cpu", ["slurm_partition=cpu", "cpus_per_task=2"], ["gpu_model", "gpu="]),
     ("tpu", ["slurm_partition=tpu-v4"], ["gpu_model", "gpu="]),
 ])
 def test_accelerator_switch_sets_the_slurm_request(tmp_path, accelerator, expected, absent):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["trainer"]["accelerator"] = accelerator
-    config["cluster"].update(gpus=2, tpu_partition="tpu-v4")
+    config["cluster"].update(gpus=2, nodes=2, tpu_partition="tpu-v4")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     out = _snakemake(tmp_path, "results/promoter/demo/kmer_ridge/model.pt", "--dry-run")
     text = out.stdout + out.stderr

@@ -35,10 +35,12 @@ def train_resources():
     if signal:
         resources["slurm_extra"] = f"--signal=USR1@{signal} --requeue"
     if accelerator() == "gpu":
-        resources.update(slurm_partition=cluster["gpu_partition"], gpu=cluster["gpus"], gpu_model=cluster["gpu_model"],
+        # the plugin asks for --gpus=MODEL:N, a total over the job's nodes
+        resources.update(slurm_partition=cluster["gpu_partition"], gpu=train_ranks(), gpu_model=cluster["gpu_model"],
                          cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1)
         if train_ranks() > 1:
-            resources["mpi"] = "srun"  # the job launches its own srun: one task per GPU, Lightning runs DDP
+            # the job launches its own srun: one task per GPU over all nodes, and Lightning runs DDP
+            resources.update(mpi="srun", tasks=train_ranks())
     elif accelerator() == "tpu":
         resources.update(slurm_partition=cluster["tpu_partition"], cpus_per_task=cluster["train_cpus"])
     else:
