@@ -1,0 +1,214 @@
+"""Akita-style Hi-C targets: one window of a balanced cooler -> a smoothed log(obs/exp) upper-triangle vector.
+
+Per window and map (Fudenberg et al. 2020, basenji `akita_data_read.py`):
+  balanced matrix (and raw counts) -> near-diagonal clip -> cooltools adaptive_coarsegrain ->
+  observed/expected within the window -> log, clip to [-log_clip, log_clip] -> cooltools interp_nan ->
+  diagonals -(offset-1)..(offset-1) set to 0 -> 2D Gaussian -> crop -> upper triangle from `diagonal_offset`.
+The store is one HDF5 file: targets (n_windows, n_pixels, n_maps) float16, one window per chunk, and regions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from pathlib import Path
+
+import cooler
+import h5py
+import numpy as np
+from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
+from scipy.ndimage import gaussian_filter
+
+from regformer.errors import InputError
+from regformer.io.atomic import atomic_path
+
+log = logging.getLogger(__name__)
+Region = tuple[str, int, int]
+
+
+def _region_str(region: Region) -> str:
+    chrom, start, end = region
+    return f"{chrom}:{start}-{end}"
+
+
+def check_resolution(clr: cooler.Cooler, expected_bin_size: int, uri: str) -> None:
+    """Fail early when a cooler is not at the bin size the model's windows are cut for."""
+    if clr.binsize != expected_bin_size:
+        raise InputError(uri, f"resolution is {clr.binsize} bp but the targets need {expected_bin_size} bp",
+                         f"use the {expected_bin_size} bp resolution (e.g. FILE.mcool::resolutions/{expected_bin_size})"
+                         f" or set bin_size to {clr.binsize}")
+
+
+def _check_window(clr: cooler.Cooler, region: Region) -> np.ndarray:
+    """Validate chromosome, bounds, bin alignment and balancing; return the window's balancing weights."""
+    uri, (chrom, start, end), where = clr.uri, region, _region_str(region)
+    if chrom not in clr.chromnames:
+        raise InputError(uri, f"window {where}: chromosome {chrom!r} is not in the cooler "
+                         f"(available: {', '.join(clr.chromnames)})", "use one of the available chromosome names")
+    size, bin_size = int(clr.chromsizes[chrom]), clr.binsize
+    if not 0 <= start < end <= size:
+        raise InputError(uri, f"window {where} runs off {chrom} (length {size})",
+                         "keep windows inside the chromosome")
+    if start % bin_size or end % bin_size:
+        raise InputError(uri, f"window {where} is not a multiple of the resolution {bin_size} bp",
+                         f"start and end windows on multiples of {bin_size}")
+    if "weight" not in clr.bins().columns:
+        raise InputError(uri, "has no 'weight' column (the matrix is not balanced)", f"run `cooler balance {uri}`")
+    weights = np.asarray(clr.bins().fetch(region)["weight"], dtype=float)
+    if np.isnan(weights).all():
+        raise InputError(uri, f"window {where}: all {len(weights)} bins are filtered (NaN weights)",
+                         "drop this window (e.g. a blacklist/mask region) or rebalance with laxer filters")
+    return weights
+
+
+def clip_near_diagonal(mat: np.ndarray, diagonal_offset: int = 2, clip_value: float | None = None) -> np.ndarray:
+    """Set diagonals |k| < offset to the median of diagonal `offset` and clip to [0, that value]; NaNs stay NaN."""
+    nan = np.isnan(mat)
+    value = np.nanmedian(np.diag(mat, diagonal_offset)) if clip_value is None else clip_value
+    out = mat.copy()
+    for k in range(-diagonal_offset + 1, diagonal_offset):
+        set_diag(out, value, k)
+    out = np.clip(out, 0, value)
+    out[nan] = np.nan  # as in Akita: filtered bins stay filtered so interp_nan fills whole rows/columns
+    return out
+
+
+def observed_over_expected(mat: np.ndarray) -> np.ndarray:
+    """Divide each diagonal by its NaN-mean (numpy; cooltools' version pools diagonals into log-spaced bins).
+
+    A diagonal whose expected value is 0 or undefined gets obs/exp 1 where observed, i.e. no signal.
+    """
+    n = mat.shape[0]
+    dist = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    valid = np.isfinite(mat)
+    sums = np.bincount(dist[valid], weights=mat[valid], minlength=n)
+    counts = np.bincount(dist[valid], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = sums / counts
+    expected[~(expected > 0)] = np.nan
+    out = mat / expected[dist]
+    out[valid & np.isnan(out)] = 1.0
+    return out
+
+
+def gaussian_smooth(mat: np.ndarray, sigma: float = 1.0, width: int = 5) -> np.ndarray:
+    """Gaussian blur with a width x width kernel, zero padding (as astropy `convolve`'s default 'fill').
+
+    NaNs are left out and the kernel renormalised over the valid pixels (astropy nan_treatment='interpolate').
+    """
+    radius = (width - 1) // 2
+    truncate = radius / sigma  # scipy's radius is int(truncate * sigma + 0.5) == radius
+    nan = np.isnan(mat)
+    if not nan.any():
+        return gaussian_filter(mat, sigma, mode="constant", cval=0.0, truncate=truncate)
+    num = gaussian_filter(np.where(nan, 0.0, mat), sigma, mode="constant", cval=0.0, truncate=truncate)
+    den = gaussian_filter((~nan).astype(float), sigma, mode="constant", cval=1.0, truncate=truncate)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def window_target(clr: cooler.Cooler, region: Region, *, clip_value: float | None = None, diagonal_offset: int = 2,
+                  crop: int = 32, sigma: float = 1.0, width: int = 5, coarsegrain_cutoff: float = 2,
+                  max_levels: int = 8, log_clip: float = 2.0) -> np.ndarray:
+    """One window's target: the upper triangle (offset `diagonal_offset`) of the cropped processed map, float32.
+
+    `clip_value` overrides the near-diagonal clip value (default: median of diagonal `diagonal_offset`).
+    """
+    _check_window(clr, region)
+    balanced = clr.matrix(balance=True).fetch(region)
+    raw = clr.matrix(balance=False).fetch(region)
+    n = balanced.shape[0]
+    if n <= 2 * crop + diagonal_offset:
+        raise InputError(clr.uri, f"window {_region_str(region)} has {n} bins, too few for crop {crop}",
+                         "use longer windows or a smaller crop")
+    if clip_value is None:
+        clip_value = float(np.nanmedian(np.diag(balanced, diagonal_offset))) if n > diagonal_offset else np.nan
+    if not np.isfinite(clip_value) or clip_value <= 0:
+        raise InputError(clr.uri, f"window {_region_str(region)}: diagonal {diagonal_offset} has no valid contacts"
+                         f" (clip value {clip_value})", "drop this window or rebalance the cooler")
+    mat = clip_near_diagonal(balanced, diagonal_offset, clip_value)
+    # cooltools divides 0/0 at filtered pixels and writes into its input when n is a power of 2; log(0) -> -inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mat = adaptive_coarsegrain(mat.copy(), raw, cutoff=coarsegrain_cutoff, max_levels=max_levels)
+        mat = np.log(observed_over_expected(mat))
+    try:
+        mat = interp_nan(np.clip(mat, -log_clip, log_clip))
+    except (AssertionError, ValueError) as exc:  # NaNs not in whole rows/columns
+        raise InputError(clr.uri, f"window {_region_str(region)}: cannot interpolate missing values ({exc})",
+                         "drop this window or rebalance the cooler") from exc
+    for k in range(-diagonal_offset + 1, diagonal_offset):
+        set_diag(mat, 0.0, k)
+    mat = gaussian_smooth(mat, sigma, width)
+    if crop:
+        mat = mat[crop:-crop, crop:-crop]
+    vec = mat[np.triu_indices(mat.shape[0], diagonal_offset)].astype(np.float32)
+    if not np.isfinite(vec).all():
+        raise InputError(clr.uri, f"window {_region_str(region)}: {int((~np.isfinite(vec)).sum())} target pixels are"
+                         " not finite after interpolation", "drop this window or rebalance the cooler")
+    return vec
+
+
+_COOLERS: dict[str, cooler.Cooler] = {}
+
+
+def _worker(args) -> np.ndarray:
+    """All maps of one window, shape (n_pixels, n_maps); coolers are opened once per process."""
+    uris, region, params = args
+    cols = []
+    for uri in uris:
+        if uri not in _COOLERS:
+            _COOLERS[uri] = cooler.Cooler(uri)
+        cols.append(window_target(_COOLERS[uri], region, **params))
+    return np.stack(cols, axis=1)
+
+
+def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: str | Path, *, bin_size: int,
+                  crop: int, diagonal_offset: int = 2, workers: int = 1, **params) -> dict:
+    """Write the targets HDF5 for `regions` x maps (dict order); any failure raises and leaves no output."""
+    if not cooler_uris or not regions:
+        raise InputError(out_path, "no coolers or no windows to build", "give at least one cooler and one window")
+    names, uris = list(cooler_uris), list(cooler_uris.values())
+    regions = [(str(c), int(s), int(e)) for c, s, e in regions]
+    lengths = {e - s for _, s, e in regions}
+    if len(lengths) != 1:
+        raise InputError(out_path, f"windows have different lengths {sorted(lengths)}", "use equal-length windows")
+    for uri in uris:  # cheap checks up front, before any matrix work
+        clr = cooler.Cooler(uri)
+        check_resolution(clr, bin_size, uri)
+        for region in regions:
+            _check_window(clr, region)
+    n_bins = lengths.pop() // bin_size - 2 * crop
+    if n_bins <= diagonal_offset:
+        raise InputError(out_path, f"windows leave {n_bins} bins after crop {crop}", "use longer windows or less crop")
+    n_pixels = (n_bins - diagonal_offset) * (n_bins - diagonal_offset + 1) // 2
+    params = {**params, "crop": crop, "diagonal_offset": diagonal_offset}
+    jobs = [(uris, region, params) for region in regions]
+    with atomic_path(out_path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            dset = h5.create_dataset("targets", shape=(len(regions), n_pixels, len(uris)), dtype=np.float16,
+                                     chunks=(1, n_pixels, len(uris)), fillvalue=np.nan)
+            if workers > 1:
+                with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                    _write_all(dset, pool.imap(_worker, jobs), n_pixels)
+            else:
+                _write_all(dset, map(_worker, jobs), n_pixels)
+            h5.create_dataset("regions/chrom", data=np.array([r[0] for r in regions], dtype="S"))
+            h5.create_dataset("regions/start", data=np.array([r[1] for r in regions], dtype=np.int64))
+            h5.create_dataset("regions/end", data=np.array([r[2] for r in regions], dtype=np.int64))
+            summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "crop": crop,
+                       "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
+                       "n_pixels": n_pixels, **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
+            h5.attrs["summary"] = json.dumps(summary)
+            h5.attrs["maps"] = json.dumps(names)
+    log.info("built %s: %s", out_path, summary)
+    return summary
+
+
+def _write_all(dset: h5py.Dataset, results, n_pixels: int) -> None:
+    """Write window i's (n_pixels, n_maps) block as it arrives (streaming; nothing held beyond one window)."""
+    for i, block in enumerate(results):
+        if block.shape[0] != n_pixels:
+            raise InputError(dset.file.filename, f"window {i} gave {block.shape[0]} pixels, expected {n_pixels}",
+                             "use windows of equal length")
+        dset[i] = block.astype(np.float16)
