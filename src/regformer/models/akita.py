@@ -15,12 +15,26 @@ from regformer.models.hic_blocks import (ContactMapHead, ConvBlock1d, ConvTower,
 
 
 class ContactMapModel(nn.Module):
-    """What Akita and its variants share: tower -> middle (per model) -> bottleneck -> contact-map head."""
+    """What Akita and its variants share: tower -> middle (per model) -> bottleneck -> contact-map head.
 
-    seq_length: int
-    bin_size: int
-    crop: int
-    diagonal_offset: int
+    Subclasses build `self.tower` with `_build_tower`, then their middle part, then call `_build_head`.
+    """
+
+    def _build_tower(self, seq_length: int, bin_size: int, stem_filters: int, stem_kernel: int,
+                     tower_filters: int, tower_kernel: int) -> int:
+        """The conv tower from base pairs to bins; returns its output width (the middle part's width)."""
+        self.seq_length, self.bin_size = seq_length, bin_size
+        self.tower = ConvTower(bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
+        return self.tower.out_channels
+
+    def _build_head(self, n_maps: int, bottleneck_filters: int, bottleneck_kernel: int, head_filters: int,
+                    head_dilated_filters: int, n_head_dilated: int, head_rate_mult: float, head_dropout: float,
+                    crop: int, diagonal_offset: int) -> None:
+        """Bottleneck conv block and Akita's 2D head (the same in every variant)."""
+        self.crop, self.diagonal_offset = crop, diagonal_offset
+        self.bottleneck = ConvBlock1d(self.tower.out_channels, bottleneck_filters, bottleneck_kernel)
+        self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters,
+                                   n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
 
     def middle(self, bins: torch.Tensor) -> torch.Tensor:
         """The model-specific part between the conv tower and the bottleneck."""
@@ -57,13 +71,11 @@ class Akita(ContactMapModel):
                  head_dilated_filters: int = 24, n_head_dilated: int = 6, head_rate_mult: float = 1.75,
                  head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2):
         super().__init__()
-        self.seq_length, self.bin_size, self.crop, self.diagonal_offset = seq_length, bin_size, crop, diagonal_offset
-        self.tower = ConvTower(bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
-        self.dilated = dilated_residual_stack(DilatedResidual1d, n_dilated, self.tower.out_channels, dilated_filters,
+        width = self._build_tower(seq_length, bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
+        self.dilated = dilated_residual_stack(DilatedResidual1d, n_dilated, width, dilated_filters,
                                               dilated_rate_mult, dilated_dropout)
-        self.bottleneck = ConvBlock1d(self.tower.out_channels, bottleneck_filters, bottleneck_kernel)
-        self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters,
-                                   n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
+        self._build_head(n_maps, bottleneck_filters, bottleneck_kernel, head_filters, head_dilated_filters,
+                         n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
 
     def middle(self, bins: torch.Tensor) -> torch.Tensor:
         return self.dilated(bins)

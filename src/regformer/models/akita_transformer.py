@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from regformer.models.akita import ContactMapModel
-from regformer.models.hic_blocks import ContactMapHead, ConvBlock1d, ConvTower
 
 
 def sinusoidal_positions(length: int, d_model: int, device=None, dtype=None) -> torch.Tensor:
@@ -58,12 +57,10 @@ class AkitaTransformer(ContactMapModel):
                  head_dilated_filters: int = 24, n_head_dilated: int = 6, head_rate_mult: float = 1.75,
                  head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2):
         super().__init__()
-        self.seq_length, self.bin_size, self.crop, self.diagonal_offset = seq_length, bin_size, crop, diagonal_offset
-        self.tower = ConvTower(bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
-        self.transformer = BinTransformer(self.tower.out_channels, n_heads, n_layers, ff_dim, transformer_dropout)
-        self.bottleneck = ConvBlock1d(self.tower.out_channels, bottleneck_filters, bottleneck_kernel)
-        self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters, n_head_dilated,
-                                   head_rate_mult, head_dropout, crop, diagonal_offset)
+        width = self._build_tower(seq_length, bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
+        self.transformer = BinTransformer(width, n_heads, n_layers, ff_dim, transformer_dropout)
+        self._build_head(n_maps, bottleneck_filters, bottleneck_kernel, head_filters, head_dilated_filters,
+                         n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
 
     def middle(self, bins: torch.Tensor) -> torch.Tensor:
         return self.transformer(bins)
