@@ -2,7 +2,7 @@
 
 Per window and map (Fudenberg et al. 2020, basenji `akita_data_read.py`):
   balanced matrix (and raw counts) -> near-diagonal clip -> cooltools adaptive_coarsegrain ->
-  observed/expected within the window -> log, clip to [-log_clip, log_clip] -> cooltools interp_nan ->
+  cooltools observed/expected within the window -> log, clip to [-log_clip, log_clip] -> cooltools interp_nan ->
   diagonals -(offset-1)..(offset-1) set to 0 -> 2D Gaussian -> crop -> upper triangle from `diagonal_offset`.
 The store is one HDF5 file: targets (n_windows, n_pixels, n_maps) float16, one window per chunk, and regions.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 import cooler
 import h5py
 import numpy as np
+from cooltools.lib import numutils
 from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
 from scipy.ndimage import gaussian_filter
 
@@ -75,21 +76,11 @@ def clip_near_diagonal(mat: np.ndarray, diagonal_offset: int = 2, clip_value: fl
 
 
 def observed_over_expected(mat: np.ndarray) -> np.ndarray:
-    """Divide each diagonal by its NaN-mean (numpy; cooltools' version pools diagonals into log-spaced bins).
+    """cooltools' observed/expected within the window, valid pixels only (as Akita calls it).
 
-    A diagonal whose expected value is 0 or undefined gets obs/exp 1 where observed, i.e. no signal.
+    Diagonals are pooled into log-spaced distance bins (edge ratio 1.03) before averaging.
     """
-    n = mat.shape[0]
-    dist = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-    valid = np.isfinite(mat)
-    sums = np.bincount(dist[valid], weights=mat[valid], minlength=n)
-    counts = np.bincount(dist[valid], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        expected = sums / counts
-    expected[~(expected > 0)] = np.nan
-    out = mat / expected[dist]
-    out[valid & np.isnan(out)] = 1.0
-    return out
+    return numutils.observed_over_expected(mat, np.isfinite(mat))[0]
 
 
 def gaussian_smooth(mat: np.ndarray, sigma: float = 1.0, width: int = 5) -> np.ndarray:
