@@ -19,10 +19,18 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/promoter.smk"
+if "promoter" in config:
+
+    include: "workflow/rules/promoter.smk"
+
+
+if "hic" in config:
+
+    include: "workflow/rules/hic.smk"
 
 
 rule all:
     default_target: True
     input:
-        promoter_reports(),
+        promoter_reports() if "promoter" in config else [],
+        hic_reports() if "hic" in config else [],

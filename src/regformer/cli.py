@@ -1,7 +1,7 @@
 """The `regformer` command.
 
 regformer models [--json]      every model of every chain with its parameter counts
-regformer train promoter ...   train one model (the workflow's training rules call this)
+regformer train promoter|hic   train one model (the workflow's training rules call this)
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def _train(args: argparse.Namespace) -> int:
     """Train one model; under srun every task (one per GPU) runs this, and rank 0 writes the outputs."""
     from regformer.logs import log_to
     from regformer.train.harness import trainer_for_job
+    from regformer.train.hic import train_hic_model
     from regformer.train.promoter import train_promoter_model
 
     rank = int(os.environ.get("SLURM_PROCID", "0"))
@@ -43,8 +44,9 @@ def _train(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(max(1, torch_threads))
-        train_promoter_model(args.store, args.model, json.loads(args.model_config), args.output,
-                             trainer_cfg=trainer_cfg, seed=args.seed)
+        train = {"promoter": train_promoter_model, "hic": train_hic_model}[args.task]
+        train(args.store, args.model, json.loads(args.model_config), args.output, trainer_cfg=trainer_cfg,
+              seed=args.seed)
     return 0
 
 
@@ -55,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(func=_models)
     train = sub.add_parser("train", help="train one model (what the workflow's training rules run)")
-    train.add_argument("task", choices=["promoter"])
-    train.add_argument("--store", required=True, help="prepared dataset (HDF5)")
+    train.add_argument("task", choices=["promoter", "hic"])
+    train.add_argument("--store", required=True, help="prepared dataset (HDF5; for hic the targets store, which names its FASTA)")
     train.add_argument("--model", required=True, help="model name, see `regformer models`")
     train.add_argument("--output", required=True, help="where to save the trained model (model.pt)")
     train.add_argument("--model-config", default="{}", help="JSON: the model's entry in config.yaml")

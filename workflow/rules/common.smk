@@ -64,12 +64,13 @@ TRAIN_COMMAND = (
 )
 
 
-def train_params(task):
+def train_params(task, model_wildcard="model"):
     """params: of a training rule (JSON strings for the command line)."""
     import json
 
     gpus = config["cluster"]["gpus"] if accelerator() == "gpu" else 0
-    return dict(task=task, bindir=os.path.dirname(sys.executable), model_config=lambda wc: json.dumps(config[task]["models"][wc.model] or {}),
+    model_config = lambda wc: json.dumps(config[task]["models"][wc[model_wildcard]] or {})
+    return dict(task=task, bindir=os.path.dirname(sys.executable), model_config=model_config,
                 trainer=json.dumps(config["trainer"]), seed=config["seed"], ranks=train_ranks(), gpus=gpus,
                 nodes=config["cluster"]["nodes"])
 
@@ -89,6 +90,20 @@ def url_filename(url):
     return os.path.basename(urlparse(url).path) or "download"
 
 
+def dataset_urls(task, dataset):
+    """filename -> (url, sha256) of every url: entry of a dataset (the dataset itself, its fasta, its maps)."""
+    ds = dataset_config(task, dataset)
+    entries = [ds, ds.get("fasta"), *ds.get("maps", [])]
+    return {url_filename(e["url"]): (e["url"], e["sha256"]) for e in entries if isinstance(e, dict) and "url" in e}
+
+
+def dataset_url(wildcards, index):
+    urls = dataset_urls(wildcards.task, wildcards.dataset)
+    if wildcards.filename not in urls:
+        raise WorkflowError(f"{wildcards.task}.datasets.{wildcards.dataset} has no url ending in {wildcards.filename!r}")
+    return urls[wildcards.filename][index]
+
+
 def downloaded(task, dataset):
     """Where the `fetch_url` rule puts a dataset's url: download."""
     ds = dataset_config(task, dataset)
@@ -101,8 +116,8 @@ rule fetch_url:
     log:
         "results/logs/{task}/{dataset}/fetch_{filename}.log",
     params:
-        url=lambda wc: dataset_config(wc.task, wc.dataset)["url"],
-        sha256=lambda wc: dataset_config(wc.task, wc.dataset)["sha256"],
+        url=lambda wc: dataset_url(wc, 0),
+        sha256=lambda wc: dataset_url(wc, 1),
     retries: 1
     conda:
         REGFORMER_ENV

@@ -109,14 +109,24 @@ def window_target(clr: cooler.Cooler, region: Region, *, clip_value: float | Non
     _check_window(clr, region)
     balanced = clr.matrix(balance=True).fetch(region)
     raw = clr.matrix(balance=False).fetch(region)
+    return process_window(balanced, raw, source=clr.uri, where=_region_str(region), clip_value=clip_value,
+                          diagonal_offset=diagonal_offset, crop=crop, sigma=sigma, width=width,
+                          coarsegrain_cutoff=coarsegrain_cutoff, max_levels=max_levels, log_clip=log_clip)
+
+
+def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cooler", where: str = "window",
+                   clip_value: float | None = None, diagonal_offset: int = 2, crop: int = 32, sigma: float = 1.0,
+                   width: int = 5, coarsegrain_cutoff: float = 2, max_levels: int = 8,
+                   log_clip: float = 2.0) -> np.ndarray:
+    """Akita's recipe on one window's balanced and raw matrices (see window_target); `source`/`where` name it in errors."""
     n = balanced.shape[0]
     if n <= 2 * crop + diagonal_offset:
-        raise InputError(clr.uri, f"window {_region_str(region)} has {n} bins, too few for crop {crop}",
+        raise InputError(source, f"window {where} has {n} bins, too few for crop {crop}",
                          "use longer windows or a smaller crop")
     if clip_value is None:
         clip_value = float(np.nanmedian(np.diag(balanced, diagonal_offset))) if n > diagonal_offset else np.nan
     if not np.isfinite(clip_value) or clip_value <= 0:
-        raise InputError(clr.uri, f"window {_region_str(region)}: diagonal {diagonal_offset} has no valid contacts"
+        raise InputError(source, f"window {where}: diagonal {diagonal_offset} has no valid contacts"
                          f" (clip value {clip_value})", "drop this window or rebalance the cooler")
     mat = clip_near_diagonal(balanced, diagonal_offset, clip_value)
     # cooltools divides 0/0 at filtered pixels and writes into its input when n is a power of 2; log(0) -> -inf
@@ -126,7 +136,7 @@ def window_target(clr: cooler.Cooler, region: Region, *, clip_value: float | Non
     try:
         mat = interp_nan(np.clip(mat, -log_clip, log_clip))
     except (AssertionError, ValueError) as exc:  # NaNs not in whole rows/columns
-        raise InputError(clr.uri, f"window {_region_str(region)}: cannot interpolate missing values ({exc})",
+        raise InputError(source, f"window {where}: cannot interpolate missing values ({exc})",
                          "drop this window or rebalance the cooler") from exc
     for k in range(-diagonal_offset + 1, diagonal_offset):
         set_diag(mat, 0.0, k)
@@ -135,7 +145,7 @@ def window_target(clr: cooler.Cooler, region: Region, *, clip_value: float | Non
         mat = mat[crop:-crop, crop:-crop]
     vec = mat[np.triu_indices(mat.shape[0], diagonal_offset)].astype(np.float32)
     if not np.isfinite(vec).all():
-        raise InputError(clr.uri, f"window {_region_str(region)}: {int((~np.isfinite(vec)).sum())} target pixels are"
+        raise InputError(source, f"window {where}: {int((~np.isfinite(vec)).sum())} target pixels are"
                          " not finite after interpolation", "drop this window or rebalance the cooler")
     return vec
 
@@ -143,23 +153,78 @@ def window_target(clr: cooler.Cooler, region: Region, *, clip_value: float | Non
 _COOLERS: dict[str, cooler.Cooler] = {}
 
 
-def _worker(args) -> np.ndarray:
-    """All maps of one window, shape (n_pixels, n_maps); coolers are opened once per process."""
-    uris, region, params = args
-    cols = []
-    for uri in uris:
+def _worker(args) -> list[np.ndarray]:
+    """Targets of a block of nearby windows on one chromosome, each (n_pixels, n_maps).
+
+    The block's span is fetched once per cooler (balanced and raw) and each window sliced from it: with
+    Akita's strides windows overlap 2-4 fold, so this reads each pixel once instead of several times.
+    Slices of the span are the same numbers a per-window fetch returns. Coolers are opened once per process.
+    """
+    uris, block, params, log_clips = args
+    chrom, lo, hi = block[0][0], min(r[1] for r in block), max(r[2] for r in block)
+    out = [[] for _ in block]
+    for uri, log_clip in zip(uris, log_clips):
         if uri not in _COOLERS:
             _COOLERS[uri] = cooler.Cooler(uri)
-        cols.append(window_target(_COOLERS[uri], region, **params))
-    return np.stack(cols, axis=1)
+        clr = _COOLERS[uri]
+        span_balanced = clr.matrix(balance=True).fetch((chrom, lo, hi))
+        span_raw = clr.matrix(balance=False).fetch((chrom, lo, hi))
+        for k, (_, start, end) in enumerate(block):
+            i, j = (start - lo) // clr.binsize, (end - lo) // clr.binsize
+            out[k].append(process_window(span_balanced[i:j, i:j], span_raw[i:j, i:j], source=uri,
+                                         where=_region_str((chrom, start, end)), **params, log_clip=log_clip))
+    return [np.stack(cols, axis=1) for cols in out]
+
+
+def _warm_up() -> None:
+    mat = np.ones((8, 8))
+    numutils.observed_over_expected(mat, np.isfinite(mat))
+
+
+def _blocks(regions: list[Region], max_span: int) -> list[list[Region]]:
+    """Runs of consecutive regions on one chromosome whose union spans at most max_span bp (order kept)."""
+    blocks: list[list[Region]] = []
+    for region in regions:
+        if blocks:
+            last = blocks[-1]
+            lo, hi = min(r[1] for r in last + [region]), max(r[2] for r in last + [region])
+            if last[0][0] == region[0] and hi - lo <= max_span:
+                last.append(region)
+                continue
+        blocks.append([region])
+    return blocks
+
+
+def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
+    """_check_window for many windows, reading each chromosome's weights once."""
+    weights: dict[str, np.ndarray] = {}
+    for region in regions:
+        chrom, start, end = region
+        if chrom not in weights:
+            _check_window(clr, region)  # names, bounds, alignment, balancing: the clear errors
+            weights[chrom] = np.asarray(clr.bins().fetch(chrom)["weight"], dtype=float)
+        size = int(clr.chromsizes[chrom])
+        if not 0 <= start < end <= size or start % clr.binsize or end % clr.binsize:
+            _check_window(clr, region)
+        w = weights[chrom][start // clr.binsize:end // clr.binsize]
+        if np.isnan(w).all():
+            _check_window(clr, region)
 
 
 def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: str | Path, *, bin_size: int,
-                  crop: int, diagonal_offset: int = 2, workers: int = 1, **params) -> dict:
-    """Write the targets HDF5 for `regions` x maps (dict order); any failure raises and leaves no output."""
+                  crop: int, diagonal_offset: int = 2, workers: int = 1, splits: list[str] | None = None,
+                  sequence_chroms: list[str] | None = None, fasta: str | None = None,
+                  log_clips: list[float] | None = None, **params) -> dict:
+    """Write the targets HDF5 for `regions` x maps (dict order); any failure raises and leaves no output.
+
+    `regions` use the coolers' chromosome names; `sequence_chroms` (the FASTA's names, default the same),
+    `splits` and the `fasta` path are stored with them for the sequence dataset. `log_clips` gives each map's
+    clip of log(obs/exp) (default 2, Akita's).
+    """
     if not cooler_uris or not regions:
         raise InputError(out_path, "no coolers or no windows to build", "give at least one cooler and one window")
     names, uris = list(cooler_uris), list(cooler_uris.values())
+    bin_size, crop, diagonal_offset = int(bin_size), int(crop), int(diagonal_offset)
     regions = [(str(c), int(s), int(e)) for c, s, e in regions]
     lengths = {e - s for _, s, e in regions}
     if len(lengths) != 1:
@@ -167,33 +232,54 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     for uri in uris:  # cheap checks up front, before any matrix work
         clr = cooler.Cooler(uri)
         check_resolution(clr, bin_size, uri)
-        for region in regions:
-            _check_window(clr, region)
-    n_bins = lengths.pop() // bin_size - 2 * crop
+        _check_windows(clr, regions)
+    lengths_one = lengths.pop()
+    n_bins = lengths_one // bin_size - 2 * crop
     if n_bins <= diagonal_offset:
         raise InputError(out_path, f"windows leave {n_bins} bins after crop {crop}", "use longer windows or less crop")
     n_pixels = (n_bins - diagonal_offset) * (n_bins - diagonal_offset + 1) // 2
     params = {**params, "crop": crop, "diagonal_offset": diagonal_offset}
-    jobs = [(uris, region, params) for region in regions]
+    log_clips = [float(c) for c in (log_clips or [params.pop("log_clip", 2.0)] * len(uris))]
+    if len(log_clips) != len(uris):
+        raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
+    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, 2 * lengths_one)]
     with atomic_path(out_path) as tmp:
         with h5py.File(tmp, "w") as h5:
             dset = h5.create_dataset("targets", shape=(len(regions), n_pixels, len(uris)), dtype=np.float16,
                                      chunks=(1, n_pixels, len(uris)), fillvalue=np.nan)
             if workers > 1:
-                with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                    _write_all(dset, pool.imap(_worker, jobs), n_pixels)
+                _warm_up()  # compile cooltools' numba kernels once, before forking, not once per worker
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    _write_all(dset, (t for block in pool.imap(_worker, jobs) for t in block), n_pixels)
             else:
-                _write_all(dset, map(_worker, jobs), n_pixels)
+                _write_all(dset, (t for block in map(_worker, jobs) for t in block), n_pixels)
             h5.create_dataset("regions/chrom", data=np.array([r[0] for r in regions], dtype="S"))
             h5.create_dataset("regions/start", data=np.array([r[1] for r in regions], dtype=np.int64))
             h5.create_dataset("regions/end", data=np.array([r[2] for r in regions], dtype=np.int64))
-            summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "crop": crop,
+            seq_chroms = sequence_chroms or [r[0] for r in regions]
+            h5.create_dataset("regions/sequence_chrom", data=np.array(seq_chroms, dtype="S"))
+            h5.create_dataset("regions/split", data=np.array(splits or ["test"] * len(regions), dtype="S"))
+            summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": lengths_one, "crop": crop,
                        "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
-                       "n_pixels": n_pixels, **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
+                       "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips, **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
             h5.attrs["summary"] = json.dumps(summary)
             h5.attrs["maps"] = json.dumps(names)
     log.info("built %s: %s", out_path, summary)
     return summary
+
+
+def build_targets_from_regions(regions_tsv: str | Path, cooler_uris: dict[str, str], out_path: str | Path, *,
+                               fasta: str | None = None, **params) -> dict:
+    """build_targets over the windows of a regions table (columns chrom, start, end, split, cooler_chrom)."""
+    import pandas as pd
+
+    table = pd.read_csv(regions_tsv, sep="\t")
+    missing = {"chrom", "start", "end", "split", "cooler_chrom"} - set(table.columns)
+    if missing:
+        raise InputError(regions_tsv, f"missing columns {sorted(missing)}", "rebuild it with the regions rule")
+    regions = list(zip(table["cooler_chrom"].astype(str), table["start"], table["end"]))
+    return build_targets(cooler_uris, regions, out_path, splits=list(table["split"].astype(str)),
+                         sequence_chroms=list(table["chrom"].astype(str)), fasta=fasta, **params)
 
 
 def _write_all(dset: h5py.Dataset, results, n_pixels: int) -> None:

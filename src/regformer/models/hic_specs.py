@@ -86,4 +86,15 @@ HIC_MODEL_SPECS: dict[str, dict] = {
             + _COMMON_NOTE
         ),
     ),
+    "distance_baseline": dict(
+        kind="baseline",
+        full=dict(seq_length=2**20, bin_size=2048, n_maps=5, crop=32, diagonal_offset=2),
+        demo=dict(seq_length=2**17, bin_size=512, n_maps=5, crop=16, diagonal_offset=2),
+        training=dict(batch_size=8),
+        paper_parameters=None,
+        note=("Each map's mean training target at each diagonal offset (one value per offset and map, no "
+              "sequence input): what the distance decay alone explains. Targets are log(observed/expected) "
+              "per window, so its values stay near 0 except where the window-level expected misses structure "
+              "shared by all windows."),
+    ),
 }

@@ -17,7 +17,7 @@ from regformer.models.blocks import count_parameters
 class ModelSpec:
     name: str
     task: str
-    kind: str  # "torch" (trained with Lightning) or "sklearn"
+    kind: str  # "torch" (trained with Lightning), "sklearn" or "baseline" (fitted in closed form)
     build: Callable[..., object]
     full: dict
     demo: dict
@@ -27,7 +27,7 @@ class ModelSpec:
 
     def n_parameters(self, size: str = "full") -> int:
         model = self.build(**(self.full if size == "full" else self.demo))
-        return model.n_parameters if self.kind == "sklearn" else count_parameters(model)
+        return count_parameters(model) if self.kind == "torch" else model.n_parameters
 
 
 def _promoter_transformer(**arch):
@@ -88,10 +88,10 @@ def _register_hic_models() -> None:
     from regformer.models.hic_specs import HIC_MODEL_SPECS
 
     classes = {"akita": ("akita", "Akita"), "akita_transformer": ("akita_transformer", "AkitaTransformer"),
-               "akita_vae": ("akita_vae", "AkitaVAE")}
+               "akita_vae": ("akita_vae", "AkitaVAE"), "distance_baseline": ("distance_baseline", "DistanceBaseline")}
     for name, (module, cls) in classes.items():
         spec = HIC_MODEL_SPECS[name]
-        MODELS[name] = ModelSpec(name=name, task="hic", kind="torch", build=_hic_builder(module, cls), full=spec["full"],
+        MODELS[name] = ModelSpec(name=name, task="hic", kind=spec.get("kind", "torch"), build=_hic_builder(module, cls), full=spec["full"],
                                  demo=spec["demo"], training=dict(spec["training"]),
                                  paper_parameters=spec["paper_parameters"], note=spec["note"])
 

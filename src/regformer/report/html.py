@@ -218,8 +218,12 @@ def write_report(
     model_notes: dict[str, str] | None = None,
     intro: str = "",
     extra_sections: list[tuple[str, str]] | None = None,
+    scatter: bool = True,
 ) -> Path:
-    """Write the comparison page for every model on one dataset and return its path."""
+    """Write the comparison page for every model on one dataset and return its path.
+
+    `scatter=False` leaves out the predicted-vs-measured scatter (for chains whose outputs are maps).
+    """
     out_html = Path(out_html)
     all_metrics: dict[str, dict] = {}
     predictions: dict[str, pd.DataFrame] = {}
@@ -248,10 +252,12 @@ def write_report(
     nested = _nested_tables(all_metrics)
     if nested:
         sections.append(nested)
-    sections.append(
-        "<h2>Predicted vs measured</h2>\n"
-        + _image(figures.scatter_grid(predictions, ceiling_r), "predicted vs measured", "No model wrote predictions.tsv.")
-    )
+    if scatter:
+        sections.append(
+            "<h2>Predicted vs measured</h2>\n"
+            + _image(figures.scatter_grid(predictions, ceiling_r), "predicted vs measured",
+                     "No model wrote predictions.tsv.")
+        )
     sections.append(
         "<h2>Training curves</h2>\n"
         + _image(figures.loss_curves(curves), "loss curves", "No model logged training curves.")

@@ -1,0 +1,152 @@
+"""Metrics for predicted Hi-C contact maps (Akita upper-triangle vectors of log(obs/exp)).
+
+Pooled, per-window, per-map, insulation and distance-stratified agreement (scipy statistics, cooltools'
+diamond insulation), and calibration of VAE samples. Arrays are (n_windows, n_pixels, n_maps), pixels in
+np.triu_indices(n_bins, diagonal_offset) order, as written by regformer.data.hic_targets.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+from cooltools.api.insulation import _insul_diamond_dense
+from scipy import stats
+
+from regformer.evaluate.metrics import regression_metrics
+
+
+@lru_cache(maxsize=8)
+def _triu(n_bins: int, diagonal_offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the stored pixels (cached: the same for every window)."""
+    rows, cols = np.triu_indices(n_bins, diagonal_offset)
+    rows.flags.writeable = cols.flags.writeable = False
+    return rows, cols
+
+
+def triu_to_matrix(vec: np.ndarray, n_bins: int, diagonal_offset: int) -> np.ndarray:
+    """Symmetric (n_bins, n_bins) float64 map from an upper-triangle vector; NaN where nothing is predicted."""
+    rows, cols = _triu(n_bins, diagonal_offset)
+    vec = np.asarray(vec)
+    if vec.shape != rows.shape:
+        raise ValueError(f"vector of shape {vec.shape} does not fit {n_bins} bins from diagonal {diagonal_offset}"
+                         f" ({rows.size} pixels)")
+    mat = np.full((n_bins, n_bins), np.nan)
+    mat[rows, cols] = vec
+    mat[cols, rows] = vec
+    return mat
+
+
+def insulation(mat: np.ndarray, window: int, diagonal_offset: int) -> np.ndarray:
+    """Diamond insulation per bin: mean of the window x window diamond (rows i-window+1..i, cols i..i+window-1).
+
+    Uses cooltools' dense-matrix diamond (`cooltools.api.insulation._insul_diamond_dense`, the routine behind its
+    in-memory path) with a plain NaN-mean and no median normalisation: the maps are log(obs/exp), so a mean is
+    right, not a log of summed counts. The public `insul_diamond` does not apply: it reads a cooler's pixel table
+    and balances counts with a weight column. Bins whose diamond runs off the map are NaN.
+    """
+    n = mat.shape[0]
+    with warnings.catch_warnings():  # all-NaN diamonds (short windows) are expected
+        warnings.simplefilter("ignore", RuntimeWarning)
+        score = _insul_diamond_dense(mat, window=window, ignore_diags=diagonal_offset, norm_by_median=False)
+    score[: window - 1] = np.nan
+    score[max(n - window + 1, 0):] = np.nan
+    return score
+
+
+def distance_bands(n_bins: int, diagonal_offset: int) -> list[tuple[int, int]]:
+    """Inclusive bands of diagonal offset, doubling in width (2-3, 4-7, 8-15, ...), the last cut at n_bins-1."""
+    bands, lo = [], diagonal_offset
+    while lo <= n_bins - 1:
+        hi = min(max(2 ** lo.bit_length() - 1, lo), n_bins - 1)
+        bands.append((lo, hi))
+        lo = hi + 1
+    return bands
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """scipy Pearson of two flat vectors over their finite pairs; NaN when either side is constant or empty."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(stats.pearsonr(x, y).statistic)
+
+
+def _window_pearson(pred: np.ndarray, target: np.ndarray) -> float:
+    """Mean over windows of the Pearson within each window (rows of (n_windows, n) arrays); constant rows skipped."""
+    pred = pred.reshape(pred.shape[0], -1)
+    target = target.reshape(target.shape[0], -1)
+    ok = (np.ptp(pred, axis=1) > 0) & (np.ptp(target, axis=1) > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.mean(stats.pearsonr(target[ok], pred[ok], axis=1).statistic))
+
+
+def _summary(pred: np.ndarray, target: np.ndarray) -> dict:
+    """Pooled MSE, Pearson, Spearman (shared regression_metrics) and the mean per-window Pearson."""
+    reg = regression_metrics(target, pred)
+    return {"mse": reg["mse"], "pearson": reg["pearson"], "spearman": reg["spearman"],
+            "window_pearson": _window_pearson(pred, target)}
+
+
+def contact_map_metrics(pred: np.ndarray, target: np.ndarray, map_names: list[str], *, n_bins: int,
+                        diagonal_offset: int, insulation_window: int = 10) -> dict:
+    """Agreement of predicted and measured maps on the test windows, as JSON-ready floats.
+
+    Pooled over maps, windows and pixels: mse, pearson, spearman; window_pearson is the mean per-window Pearson.
+    per_map adds insulation_pearson (diamond insulation of every bin of every window, predicted vs measured) and
+    distance_pearson (Pearson within bands of diagonal offset, labelled "lo-hi" in bins).
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    rows, cols = _triu(n_bins, diagonal_offset)
+    if pred.shape != target.shape or pred.ndim != 3:
+        raise ValueError(f"pred {pred.shape} and target {target.shape} must be equal (n_windows, n_pixels, n_maps)")
+    if pred.shape[1] != rows.size or pred.shape[2] != len(map_names):
+        raise ValueError(f"shape {pred.shape} does not fit {n_bins} bins from diagonal {diagonal_offset}"
+                         f" ({rows.size} pixels) and {len(map_names)} maps")
+    out = {**_summary(pred, target), "per_map": {}, "n_windows": int(pred.shape[0])}
+    offsets = cols - rows
+    bands = distance_bands(n_bins, diagonal_offset)
+    for m, name in enumerate(map_names):
+        p, t = pred[:, :, m], target[:, :, m]
+        ins_p = np.concatenate([insulation(triu_to_matrix(v, n_bins, diagonal_offset), insulation_window,
+                                           diagonal_offset) for v in p])
+        ins_t = np.concatenate([insulation(triu_to_matrix(v, n_bins, diagonal_offset), insulation_window,
+                                           diagonal_offset) for v in t])
+        by_distance = {}
+        for lo, hi in bands:
+            band = (offsets >= lo) & (offsets <= hi)
+            by_distance[f"{lo}-{hi}"] = _pearson(p[:, band].ravel(), t[:, band].ravel())
+        out["per_map"][name] = {**_summary(p, t), "insulation_pearson": _pearson(ins_p, ins_t),
+                                "distance_pearson": by_distance}
+    return out
+
+
+def uncertainty_metrics(samples: np.ndarray, target: np.ndarray, level: float = 0.9) -> dict:
+    """Calibration of sampled maps (n_samples, n_windows, n_pixels, n_maps) against the target.
+
+    mse_one_sample uses the first sample, mse_mean the sample mean; interval_coverage is the fraction of targets
+    inside the central `level` interval of the per-contact sample quantiles, interval_width its mean width.
+    Processed one window at a time, so `samples` may also be an h5py dataset.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    n_samples, n_windows = samples.shape[:2]
+    if tuple(samples.shape[1:]) != tuple(np.shape(target)) or n_samples < 2:
+        raise ValueError(f"samples {samples.shape} must be (n_samples >= 2, *target.shape {np.shape(target)})")
+    q = [(1 - level) / 2, (1 + level) / 2]
+    se_one = se_mean = covered = width = 0.0
+    for w in range(n_windows):
+        s = np.asarray(samples[:, w], dtype=np.float64)
+        t = np.asarray(target[w], dtype=np.float64)
+        lo, hi = np.quantile(s, q, axis=0)
+        se_one += float(np.sum((s[0] - t) ** 2))
+        se_mean += float(np.sum((s.mean(axis=0) - t) ** 2))
+        covered += float(np.count_nonzero((t >= lo) & (t <= hi)))
+        width += float(np.sum(hi - lo))
+    n = float(np.prod(np.shape(target)))
+    return {"mse_one_sample": se_one / n, "mse_mean": se_mean / n, "interval_coverage": covered / n,
+            "interval_width": width / n, "n_samples": int(n_samples), "level": float(level)}

@@ -1,0 +1,136 @@
+"""The Hi-C chain's report: metrics of every model, target vs predicted maps, distance-stratified Pearson,
+the VAE's spread, loss curves and (on the demo) the noise ceiling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from regformer.data.hic_dataset import store_summary  # noqa: E402
+from regformer.evaluate.hic_metrics import triu_to_matrix  # noqa: E402
+from regformer.models.registry import get_spec  # noqa: E402
+from regformer.report.figures import data_uri, fig_to_png  # noqa: E402
+from regformer.report.html import load_metrics, write_report  # noqa: E402
+
+INTRO = (
+    "Contact maps predicted from DNA sequence alone on held-out test windows ({n_test} windows of {seq_length:,} bp "
+    "at {bin_size:,} bp resolution; maps of {n_bins} x {n_bins} bins after cropping {crop} per side). Targets are "
+    "Akita's: balanced, near-diagonal clipped, adaptively coarse-grained, log(observed/expected) within the window, "
+    "interpolated and Gaussian-smoothed; scores use the upper triangle from diagonal {diagonal_offset}. "
+    "distance_baseline predicts each map's mean at each distance: the part of the score that needs no sequence."
+)
+N_WINDOWS_SHOWN = 3
+
+
+def _prediction(model_dir: Path, key: str = "prediction") -> tuple[np.ndarray, np.ndarray] | None:
+    path = model_dir / "predictions.h5"
+    if not path.is_file():
+        return None
+    with h5py.File(path, "r") as h5:
+        if key not in h5:
+            return None
+        shown = min(N_WINDOWS_SHOWN, h5[key].shape[0])
+        return h5["rows"][:shown], h5[key][:shown].astype(np.float32)
+
+
+def map_figure(store_path: Path, models: dict[str, Path], map_index: int, map_name: str) -> bytes | None:
+    """Rows: the first test windows; columns: the target, each model's prediction and the VAE's std."""
+    summary = store_summary(store_path)
+    columns: list[tuple[str, np.ndarray, bool]] = []
+    rows = None
+    for name, directory in models.items():
+        pred = _prediction(directory)
+        if pred is None:
+            continue
+        rows = pred[0]
+        columns.append((name, pred[1][..., map_index], False))
+        std = _prediction(directory, "std")
+        if std is not None:
+            columns.append((f"{name} std", std[1][..., map_index], True))
+    if rows is None or len(rows) == 0:
+        return None
+    with h5py.File(store_path, "r") as h5:
+        targets = h5["targets"][np.sort(rows)][..., map_index].astype(np.float32)
+        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][np.sort(rows)], h5["regions/start"][np.sort(rows)])]
+    columns.insert(0, ("target", targets, False))
+    n, offset = summary["n_bins"], summary["diagonal_offset"]
+    limit = float(np.nanpercentile(np.abs(targets), 99)) or 1.0
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.4 * len(columns), 2.4 * len(rows)), squeeze=False)
+    for r in range(len(rows)):
+        for c, (title, values, is_spread) in enumerate(columns):
+            ax = axes[r][c]
+            mat = triu_to_matrix(values[r], n, offset)
+            if is_spread:
+                ax.imshow(mat, cmap="viridis", vmin=0)
+            else:
+                ax.imshow(mat, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(title, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(labels[r], fontsize=7)
+    fig.suptitle(f"{map_name}: log(obs/exp), test windows", fontsize=9)
+    fig.tight_layout()
+    return fig_to_png(fig)
+
+
+def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:
+    """Pearson per distance band, one panel per map, one line per model."""
+    maps = sorted({m for metrics in all_metrics.values() for m in metrics.get("per_map", {})})
+    if not maps:
+        return None
+    fig, axes = plt.subplots(1, len(maps), figsize=(4 * len(maps), 3), squeeze=False)
+    for ax, map_name in zip(axes[0], maps):
+        for model, metrics in all_metrics.items():
+            bands = metrics.get("per_map", {}).get(map_name, {}).get("distance_pearson", {})
+            if bands:
+                ax.plot(range(len(bands)), [np.nan if v is None else v for v in bands.values()], marker="o", label=model)
+                ax.set_xticks(range(len(bands)), list(bands), rotation=45, fontsize=7)
+        ax.set_title(map_name, fontsize=9), ax.set_xlabel("diagonal offset (bins)"), ax.set_ylabel("Pearson r")
+        ax.axhline(0, color="#999", lw=0.5)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig_to_png(fig)
+
+
+def _img(png: bytes | None, alt: str) -> str:
+    return f'<img src="{data_uri(png)}" alt="{alt}">' if png else '<p class="note">Nothing to show.</p>'
+
+
+def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, metrics_paths: list,
+                     ceiling_path: str | Path | None = None) -> Path:
+    """Compare the Hi-C models whose metrics.json files are given (results/hic/{dataset}/{model}/)."""
+    store_path = Path(store_path)
+    summary = store_summary(store_path)
+    models = {Path(p).parent.name: Path(p).parent for p in metrics_paths}
+    all_metrics = {name: load_metrics(d / "metrics.json") for name, d in models.items()}
+    notes = {}
+    for name, metrics in all_metrics.items():
+        spec = get_spec(name)
+        paper = f" (the paper reports {spec.paper_parameters:,})" if spec.paper_parameters else ""
+        notes[name] = (f"{metrics.get('n_parameters', 0):,} parameters as configured here; "
+                       f"{spec.n_parameters('full'):,} at full size{paper}. {spec.note}")
+    ceiling = None
+    if ceiling_path:
+        ceiling = {k: v for k, v in load_metrics(ceiling_path).items() if k in ("mse", "pearson", "spearman",
+                                                                                "window_pearson")}
+        ceiling["description"] = ("targets built the same way from the noise-free demo maps, scored against the "
+                                  "measured (Poisson-sampled) targets on the test windows")
+    sections = [(f"Target vs predicted maps: {name}", _img(map_figure(store_path, models, i, name), name))
+                for i, name in enumerate(summary["maps"])]
+    sections.append(("Pearson by distance", _img(distance_figure(all_metrics), "distance-stratified Pearson")))
+    sections.append(("Stitched predictions", "<p>Each model's test predictions are stitched into "
+                     "<code>predicted_{map}.cool</code> in its folder (mean where windows overlap, values are "
+                     "log(obs/exp), so view them unbalanced) to open in HiGlass next to the measured map.</p>"))
+    n_test = next(iter(all_metrics.values())).get("n_windows", "?")
+    intro = INTRO.format(n_test=n_test, **summary)
+    return write_report(out_html, title=f"regformer: Hi-C / Micro-C models on {dataset}", dataset=dataset,
+                        models=models, noise_ceiling=ceiling, model_notes=notes, intro=intro,
+                        extra_sections=sections, scatter=False)
