@@ -24,6 +24,11 @@ def test_demo_and_real_configs_are_valid(demo_config):
     assert demo_config["trainer"]["num_nodes"] == 1  # defaults filled in
     assert demo_config["promoter"]["datasets"]["demo"]["format"] == "dream"
     validate(yaml.safe_load((REPO / "workflow/configs/promoter_real.yaml").read_text()), SCHEMA)
+    paper = yaml.safe_load((REPO / "workflow/configs/hic_akita.yaml").read_text())
+    validate(paper, SCHEMA, set_default=True)
+    assert [m["name"] for m in paper["hic"]["datasets"]["akita5"]["maps"]] == ["HFF", "H1hESC", "GM12878", "IMR90",
+                                                                               "HCT116"]
+    assert paper["hic"]["datasets"]["akita5"]["seq_length"] == 2**20 and paper["hic"]["datasets"]["akita5"]["bin_size"] == 2048
 
 
 @pytest.mark.parametrize("mutate, key", [
@@ -34,6 +39,10 @@ def test_demo_and_real_configs_are_valid(demo_config):
     (lambda c: c["promoter"]["models"]["promoter_transformer"].update(max_epochs=2.5), "2.5"),
     (lambda c: c["promoter"]["datasets"].update(x={"url": "https://e.org/f.txt"}), "sha256"),
     (lambda c: c["promoter"]["datasets"].update(x={"path": "a.csv", "format": "table"}), "sequence_column"),
+    (lambda c: c["hic"]["models"].update(akita_xl={}), "akita_xl"),
+    (lambda c: c["hic"]["datasets"]["demo"].update(strid=5), "strid"),
+    (lambda c: c["hic"]["datasets"].update(x={"fasta": "g.fa", "maps": [{"name": "a", "url": "https://e.org/a.mcool"}]}),
+     "sha256"),
 ])
 def test_bad_config_is_rejected_naming_the_key(demo_config, mutate, key):
     bad = copy.deepcopy(demo_config)

@@ -28,6 +28,10 @@ def demo_run(tmp_path_factory):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["promoter"]["datasets"]["demo"]["synthetic"]["n_sequences"] = 800
     config["promoter"]["models"]["promoter_transformer"].update(max_epochs=2)
+    config["hic"]["datasets"]["demo"]["synthetic"]["chrom_lengths"] = {"chr1": 900_000, "chr2": 500_000,
+                                                                         "chr3": 400_000, "chr4": 400_000}
+    for model in ("akita", "akita_transformer", "akita_vae"):
+        config["hic"]["models"][model].update(max_epochs=1)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     _snakemake(workdir, "all")
     return workdir
@@ -45,9 +49,33 @@ def test_demo_runs_through_to_the_report(demo_run):
 
 
 @pytest.mark.slow
+def test_hic_demo_runs_through_to_the_report(demo_run):
+    import cooler
+
+    hic = demo_run / "results/hic/demo"
+    report = (hic / "report.html").read_text()
+    for model in ("akita", "akita_transformer", "akita_vae", "distance_baseline"):
+        assert model in report
+        metrics = json.loads((hic / model / "metrics.json").read_text())
+        assert {"mse", "pearson", "spearman", "per_map"} <= set(metrics)
+        for name in ("cellA", "cellB"):
+            assert {"mse", "pearson", "spearman", "insulation_pearson"} <= set(metrics["per_map"][name])
+            stitched = cooler.Cooler(str(hic / model / f"predicted_{name}.cool"))
+            measured = cooler.Cooler(str(hic / f"raw/{name}.mcool::resolutions/512"))
+            assert stitched.binsize == 512 and dict(stitched.chromsizes) == dict(measured.chromsizes)
+            assert stitched.pixels()[:]["count"].abs().sum() > 0
+    vae = json.loads((hic / "akita_vae/metrics.json").read_text())["uncertainty"]
+    assert 0 <= vae["interval_coverage"] <= 1 and vae["interval_width"] > 0 and vae["n_samples"] == 20
+    ceiling = json.loads((hic / "noise_ceiling/metrics.json").read_text())
+    assert ceiling["pearson"] > 0.3  # the noise-free maps explain the measured ones well
+    assert "noise ceiling" in report and "Target vs predicted maps: cellB" in report and "akita_vae std" in report
+
+
+@pytest.mark.slow
 def test_snakemake_report_and_nothing_left_to_do(demo_run):
     _snakemake(demo_run, "--report", str(demo_run / "report.html"))
-    assert "Random promoters" in (demo_run / "report.html").read_text()
+    text = (demo_run / "report.html").read_text()
+    assert "Random promoters" in text and "Hi-C / Micro-C" in text
     dry = _snakemake(demo_run, "all", "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 

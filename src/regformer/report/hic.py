@@ -40,6 +40,17 @@ def _prediction(model_dir: Path, key: str = "prediction") -> tuple[np.ndarray, n
         return h5["rows"][:shown], h5[key][:shown].astype(np.float32)
 
 
+def map_columns(models: dict[str, Path]) -> list[str]:
+    """Column titles of the map figures: target, each model, and '<model> std' for models with a spread."""
+    titles = ["target"]
+    for name, directory in models.items():
+        if _prediction(directory) is not None:
+            titles.append(name)
+            if _prediction(directory, "std") is not None:
+                titles.append(f"{name} std")
+    return titles
+
+
 def map_figure(store_path: Path, models: dict[str, Path], map_index: int, map_name: str) -> bytes | None:
     """Rows: the first test windows; columns: the target, each model's prediction and the VAE's std."""
     summary = store_summary(store_path)
@@ -123,7 +134,10 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
                                                                                 "window_pearson")}
         ceiling["description"] = ("targets built the same way from the noise-free demo maps, scored against the "
                                   "measured (Poisson-sampled) targets on the test windows")
-    sections = [(f"Target vs predicted maps: {name}", _img(map_figure(store_path, models, i, name), name))
+    legend = (f'<p class="note">Columns: {", ".join(map_columns(models))}. Maps are log(observed/expected) on a '
+              "shared blue-white-red scale; a <i>std</i> column is the VAE's per-contact standard deviation over "
+              "its sampled predictions (darker = more certain).</p>")
+    sections = [(f"Target vs predicted maps: {name}", legend + _img(map_figure(store_path, models, i, name), name))
                 for i, name in enumerate(summary["maps"])]
     sections.append(("Pearson by distance", _img(distance_figure(all_metrics), "distance-stratified Pearson")))
     sections.append(("Stitched predictions", "<p>Each model's test predictions are stitched into "
