@@ -1,6 +1,9 @@
 """Benchmark: training steps per second of each torch model at demo and full size (CPU, or GPU with bf16).
 
     .venv/bin/python bench/train_steps.py [--task promoter] [--device cpu|cuda] [--steps 10] [--batch-size 128]
+    .venv/bin/python bench/train_steps.py --task hic --batch-size 2 --steps 3   # Akita's batch of 2
+
+A full-size Hi-C model reads 2^20 bp per sequence: on a CPU use the Akita batch of 2 and few steps.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from regformer.train.module import prediction_of
 
 def bench(name: str, size: str, device: str, steps: int, batch_size: int) -> dict:
     spec = MODELS[name]
-    model = spec.build(**(spec.full if size == "full" else spec.demo)).to(device)
+    arch = spec.full if size == "full" else spec.demo
+    model = spec.build(**arch).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    length = spec.full.get("length") or spec.full["seq_length"]
+    length = arch.get("length") or arch["seq_length"]  # the input length of this size (Hi-C demo: 2^17 bp)
     x = one_hot(torch.randint(0, 4, (batch_size, length), device=device))
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda")
 
@@ -44,7 +48,7 @@ def bench(name: str, size: str, device: str, steps: int, batch_size: int) -> dic
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     row = {"model": name, "size": size, "parameters": count_parameters(model), "device": device,
-           "batch_size": batch_size, "steps_per_s": round(steps / elapsed, 2)}
+           "batch_size": batch_size, "sequence_length": length, "steps_per_s": round(steps / elapsed, 2)}
     if device == "cuda":
         row["peak_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return row
@@ -56,11 +60,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--task", default="promoter", help="which chain's models (promoter, hic, ...)")
+    parser.add_argument("--sizes", default="demo,full", help="comma-separated: demo, full")
     args = parser.parse_args()
     for name, spec in MODELS.items():
         if spec.kind != "torch" or spec.task != args.task:
             continue
-        for size in ("demo", "full"):
+        for size in args.sizes.split(","):
             print(json.dumps(bench(name, size, args.device, args.steps, args.batch_size)), flush=True)
 
 
