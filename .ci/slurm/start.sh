@@ -5,6 +5,7 @@
 # Usage: .ci/slurm/start.sh DIR   -> writes DIR/slurm.conf, DIR/env (source it), DIR/*.pid
 set -euo pipefail
 DIR=$(realpath -m "${1:-/tmp/regformer-slurm}")
+rm -rf "$DIR"/{state,spool,log}  # an ephemeral test cluster: never recover jobs of an earlier, interrupted run
 mkdir -p "$DIR"/{state,spool,log}
 HOST=$(hostname -s)
 NCPU=$(nproc)
