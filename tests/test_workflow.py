@@ -56,7 +56,8 @@ def test_hic_demo_runs_through_to_the_report(demo_run):
     report = (hic / "report.html").read_text()
     for model in ("akita", "akita_transformer", "akita_vae", "distance_baseline"):
         assert model in report
-        metrics = json.loads((hic / model / "metrics.json").read_text())
+        strict = lambda constant: pytest.fail(f"{model}/metrics.json holds {constant}: not strict JSON")  # noqa: E731
+        metrics = json.loads((hic / model / "metrics.json").read_text(), parse_constant=strict)
         assert {"mse", "pearson", "spearman", "per_map"} <= set(metrics)
         for name in ("cellA", "cellB"):
             assert {"mse", "pearson", "spearman", "insulation_pearson"} <= set(metrics["per_map"][name])

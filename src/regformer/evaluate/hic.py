@@ -57,6 +57,17 @@ def predict_windows(model: torch.nn.Module, dataset: HicWindows, *, n_samples: i
             yield output[0].float().cpu().numpy(), target, None, None
 
 
+def json_ready(value):
+    """NaN / inf (e.g. the Pearson of a constant prediction) -> None, so metrics.json is strict JSON."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _average_scores(scores: list[dict]) -> dict:
     """Per-window uncertainty scores -> means over windows (every window has the same number of pixels)."""
     keys = [k for k in scores[0] if k not in ("n_samples", "level")]
@@ -92,7 +103,7 @@ def evaluate_hic_model(store_path: str | Path, model_path: str | Path, out_metri
         metrics["uncertainty"] = _average_scores(scores)
     _write_predictions(out_predictions, preds, stds, rows, regions, maps)
     with atomic_path(out_metrics) as tmp:
-        Path(tmp).write_text(json.dumps(metrics, indent=2))
+        Path(tmp).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False))
     log.info("%s: mse %.4f pearson %.4f spearman %.4f", saved["name"], metrics["mse"], metrics["pearson"],
              metrics["spearman"])
     return metrics
@@ -137,5 +148,5 @@ def evaluate_noise_ceiling(store_path: str | Path, noise_free_store: str | Path,
                                   diagonal_offset=summary["diagonal_offset"], insulation_window=insulation_window)
     metrics["model"] = "noise_ceiling"
     with atomic_path(out_metrics) as tmp:
-        Path(tmp).write_text(json.dumps(metrics, indent=2))
+        Path(tmp).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False))
     return metrics
