@@ -197,12 +197,14 @@ def _image(png: bytes | None, alt: str, missing: str) -> str:
 HOW_TO_READ = """<p>The table lists one row per model, scored on the held-out test split. For
 correlations (pearson, spearman) and r2, higher is better; for errors (mse, mae, loss), lower is
 better. The best value in each column is in <b>bold</b>; counts such as n_test or n_parameters are
-context, not scores. {ceiling}In the scatter plots each point (or hexagon, where points are dense)
-is one test example: points on the dashed diagonal were predicted exactly, and a tighter cloud
-means a better model. The loss curves show training and validation loss per epoch: validation loss
+context, not scores. {ceiling}{scatter}The loss curves show training and validation loss per epoch: validation loss
 that rises while training loss keeps falling means the model is overfitting; curves that are still
 falling at the end mean more epochs might help. Models without curves (for example closed-form
 baselines) are not trained by gradient descent.</p>"""
+
+SCATTER_SENTENCE = """In the scatter plots each point (or hexagon, where points are dense)
+is one test example: points on the dashed diagonal were predicted exactly, and a tighter cloud
+means a better model. """
 
 CEILING_SENTENCE = """The highlighted <i>noise ceiling</i> row is the best score any model could
 expect given the measurement noise ({description}); a model near it has little left to gain. """
@@ -265,7 +267,8 @@ def write_report(
     description = escape(str((noise_ceiling or {}).get("description", "see the table")))
     sections.append(
         "<h2>How to read this page</h2>\n"
-        + HOW_TO_READ.format(ceiling=CEILING_SENTENCE.format(description=description) if ceiling else "")
+        + HOW_TO_READ.format(ceiling=CEILING_SENTENCE.format(description=description) if ceiling else "",
+                             scatter=SCATTER_SENTENCE if scatter else "")
     )
     for heading, raw_html in extra_sections or []:
         sections.append(f"<h2>{escape(heading)}</h2>\n{raw_html}")
