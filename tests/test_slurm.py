@@ -4,6 +4,7 @@ Skipped where sbatch is missing or no cluster answers, so the suite still passes
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,9 @@ def _cluster_up() -> bool:
 
 
 if not _cluster_up():
+    if os.environ.get("REGFORMER_REQUIRE_SLURM") == "1":  # set by .ci/run once it has started the cluster
+        pytest.fail("REGFORMER_REQUIRE_SLURM=1 but no SLURM cluster answers (sbatch/sinfo); see .ci/slurm/start.sh",
+                    pytrace=False)
     pytest.skip("no SLURM cluster (sbatch/sinfo); start one with .ci/slurm/start.sh", allow_module_level=True)
 
 
