@@ -58,7 +58,7 @@ def train_ranks():
 # per GPU, DDP); on one GPU or CPU it runs directly.
 TRAIN_COMMAND = (
     'export PATH={params.bindir:q}:"$PATH"; launcher=""; if [ -n "${{SLURM_JOB_ID:-}}" ] && [ {params.ranks} -gt 1 ]; then launcher=srun; fi; '
-    "$launcher regformer train {params.task} --store {input.store} --model {wildcards.model} "
+    "$launcher regformer train {params.task} --store {input.store} --model {params.model} "
     "--output {output.model} --model-config {params.model_config:q} --trainer {params.trainer:q} "
     "--gpus {params.gpus} --nodes {params.nodes} --threads {threads} --seed {params.seed} --log {log}"
 )
@@ -70,7 +70,8 @@ def train_params(task, model_wildcard="model"):
 
     gpus = config["cluster"]["gpus"] if accelerator() == "gpu" else 0
     model_config = lambda wc: json.dumps(config[task]["models"][wc[model_wildcard]] or {})
-    return dict(task=task, bindir=os.path.dirname(sys.executable), model_config=model_config,
+    return dict(task=task, model=lambda wc: wc[model_wildcard], bindir=os.path.dirname(sys.executable),
+                model_config=model_config,
                 trainer=json.dumps(config["trainer"]), seed=config["seed"], ranks=train_ranks(), gpus=gpus,
                 nodes=config["cluster"]["nodes"])
 

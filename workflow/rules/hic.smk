@@ -148,7 +148,7 @@ rule train_hic_model:
     container:
         train_container()
     shell:
-        TRAIN_COMMAND.replace("{wildcards.model}", "{wildcards.hic_model}")
+        TRAIN_COMMAND
 
 
 rule evaluate_hic_model:

@@ -8,7 +8,6 @@ the shift is far below a bin) and a reverse complement, which flips each target 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import h5py
@@ -20,14 +19,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from regformer.data.encoding import _LUT, INVALID, N_CODE, one_hot
 from regformer.errors import InputError
+from regformer.io.stores import store_summary
 
 _COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
-
-
-def store_summary(store_path: str | Path) -> dict:
-    """The targets store's summary (maps, bin_size, crop, diagonal_offset, n_bins, fasta, ...)."""
-    with h5py.File(store_path, "r") as h5:
-        return json.loads(h5.attrs["summary"])
 
 
 def flip_permutation(n_bins: int, diagonal_offset: int) -> np.ndarray:

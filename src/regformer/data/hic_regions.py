@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyfaidx
 
+from regformer.data.hic_targets import check_balanced, check_resolution
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 
@@ -163,11 +164,8 @@ def check_cooler(uri: str, used: dict[str, str], sizes: dict[str, int], bin_size
         clr = cooler.Cooler(uri)
     except (OSError, KeyError, ValueError) as exc:
         raise InputError(uri, f"cannot open the cooler ({exc})", "give FILE.cool or FILE.mcool::resolutions/N") from exc
-    if clr.binsize != bin_size:
-        raise InputError(uri, f"resolution is {clr.binsize} bp but bin_size is {bin_size} bp",
-                         f"pick FILE.mcool::resolutions/{bin_size} (or set bin_size to {clr.binsize})")
-    if "weight" not in clr.bins().columns:
-        raise InputError(uri, "has no 'weight' column (the matrix is not balanced)", f"run `cooler balance {uri}`")
+    check_resolution(clr, bin_size, uri)
+    check_balanced(clr, uri)
     csizes = clr.chromsizes
     fasta_of = {c: f for f, c in used.items()}
     missing = [c for c in used.values() if c not in csizes.index]

@@ -36,9 +36,14 @@ def _region_str(region: Region) -> str:
 def check_resolution(clr: cooler.Cooler, expected_bin_size: int, uri: str) -> None:
     """Fail early when a cooler is not at the bin size the model's windows are cut for."""
     if clr.binsize != expected_bin_size:
-        raise InputError(uri, f"resolution is {clr.binsize} bp but the targets need {expected_bin_size} bp",
-                         f"use the {expected_bin_size} bp resolution (e.g. FILE.mcool::resolutions/{expected_bin_size})"
-                         f" or set bin_size to {clr.binsize}")
+        raise InputError(uri, f"resolution is {clr.binsize} bp but bin_size is {expected_bin_size} bp",
+                         f"pick FILE.mcool::resolutions/{expected_bin_size} (or set bin_size to {clr.binsize})")
+
+
+def check_balanced(clr: cooler.Cooler, uri: str) -> None:
+    """Akita's targets start from the balanced matrix: a cooler without weights is an error, never a raw fallback."""
+    if "weight" not in clr.bins().columns:
+        raise InputError(uri, "has no 'weight' column (the matrix is not balanced)", f"run `cooler balance {uri}`")
 
 
 def _check_window(clr: cooler.Cooler, region: Region) -> np.ndarray:
@@ -54,8 +59,7 @@ def _check_window(clr: cooler.Cooler, region: Region) -> np.ndarray:
     if start % bin_size or end % bin_size:
         raise InputError(uri, f"window {where} is not a multiple of the resolution {bin_size} bp",
                          f"start and end windows on multiples of {bin_size}")
-    if "weight" not in clr.bins().columns:
-        raise InputError(uri, "has no 'weight' column (the matrix is not balanced)", f"run `cooler balance {uri}`")
+    check_balanced(clr, uri)
     weights = np.asarray(clr.bins().fetch(region)["weight"], dtype=float)
     if np.isnan(weights).all():
         raise InputError(uri, f"window {where}: all {len(weights)} bins are filtered (NaN weights)",
@@ -196,18 +200,16 @@ def _blocks(regions: list[Region], max_span: int) -> list[list[Region]]:
 
 
 def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
-    """_check_window for many windows, reading each chromosome's weights once."""
+    """_check_window for many windows, reading each chromosome's weights once; a bad window raises its error."""
     weights: dict[str, np.ndarray] = {}
+    bin_size = clr.binsize
     for region in regions:
         chrom, start, end = region
         if chrom not in weights:
             _check_window(clr, region)  # names, bounds, alignment, balancing: the clear errors
             weights[chrom] = np.asarray(clr.bins().fetch(chrom)["weight"], dtype=float)
-        size = int(clr.chromsizes[chrom])
-        if not 0 <= start < end <= size or start % clr.binsize or end % clr.binsize:
-            _check_window(clr, region)
-        w = weights[chrom][start // clr.binsize:end // clr.binsize]
-        if np.isnan(w).all():
+        inside = 0 <= start < end <= int(clr.chromsizes[chrom]) and not start % bin_size and not end % bin_size
+        if not inside or np.isnan(weights[chrom][start // bin_size:end // bin_size]).all():
             _check_window(clr, region)
 
 
@@ -233,8 +235,8 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
         clr = cooler.Cooler(uri)
         check_resolution(clr, bin_size, uri)
         _check_windows(clr, regions)
-    lengths_one = lengths.pop()
-    n_bins = lengths_one // bin_size - 2 * crop
+    seq_length = lengths.pop()
+    n_bins = seq_length // bin_size - 2 * crop
     if n_bins <= diagonal_offset:
         raise InputError(out_path, f"windows leave {n_bins} bins after crop {crop}", "use longer windows or less crop")
     n_pixels = (n_bins - diagonal_offset) * (n_bins - diagonal_offset + 1) // 2
@@ -242,7 +244,7 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     log_clips = [float(c) for c in (log_clips or [params.pop("log_clip", 2.0)] * len(uris))]
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
-    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, 2 * lengths_one)]
+    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, 2 * seq_length)]
     with atomic_path(out_path) as tmp:
         with h5py.File(tmp, "w") as h5:
             dset = h5.create_dataset("targets", shape=(len(regions), n_pixels, len(uris)), dtype=np.float16,
@@ -259,7 +261,7 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
             seq_chroms = sequence_chroms or [r[0] for r in regions]
             h5.create_dataset("regions/sequence_chrom", data=np.array(seq_chroms, dtype="S"))
             h5.create_dataset("regions/split", data=np.array(splits or ["test"] * len(regions), dtype="S"))
-            summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": lengths_one, "crop": crop,
+            summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
                        "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
                        "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips, **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
             h5.attrs["summary"] = json.dumps(summary)

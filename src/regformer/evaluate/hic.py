@@ -15,14 +15,15 @@ import h5py
 import numpy as np
 import torch
 
-from regformer.data.hic_dataset import HicWindows, store_summary
+from regformer.data.hic_dataset import HicWindows
 from regformer.data.encoding import one_hot
 from regformer.evaluate.hic_metrics import contact_map_metrics, uncertainty_metrics
 from regformer.evaluate.hic_stitch import stitch_to_cool
-from regformer.evaluate.promoter import load_trained
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import store_summary
 from regformer.models.akita_vae import AkitaVAE, reparameterize
 from regformer.models.blocks import count_parameters
+from regformer.models.saved import load_trained
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,7 @@ from regformer.evaluate.metrics import regression_metrics
 from regformer.io.atomic import atomic_path
 from regformer.models.blocks import count_parameters
 from regformer.models.registry import get_spec
-
-
-def load_trained(model_path: str | Path):
-    """Rebuild a saved model (torch module in eval mode, or the fitted scikit-learn wrapper)."""
-    saved = torch.load(model_path, map_location="cpu", weights_only=False)
-    spec = get_spec(saved["name"])
-    if saved["kind"] == "sklearn":
-        return saved, saved["model"]
-    model = spec.build(**saved["arch"])
-    model.load_state_dict(saved["model"])
-    return saved, model.eval()
+from regformer.models.saved import load_trained
 
 
 @torch.inference_mode()

@@ -83,28 +83,29 @@ def _zero_last_norm(block: nn.Sequential) -> None:
 class DilatedResidual1d(nn.Module):
     """x + [dilated conv block (k3) to `filters` -> pointwise conv block back to the input width, dropout]."""
 
+    conv_block: type = ConvBlock1d
+
     def __init__(self, channels: int, filters: int, dilation: int, kernel_size: int = 3, dropout: float = 0.0):
         super().__init__()
-        self.dilate = ConvBlock1d(channels, filters, kernel_size, dilation=dilation)
-        self.restore = ConvBlock1d(filters, channels, 1, dropout=dropout)
+        self.dilate = self.conv_block(channels, filters, kernel_size, dilation=dilation)
+        self.restore = self.conv_block(filters, channels, 1, dropout=dropout)
         _zero_last_norm(self.restore)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.restore(self.dilate(x))
 
 
-class DilatedResidual2d(nn.Module):
+class DilatedResidual2d(DilatedResidual1d):
     """The 2D twin of DilatedResidual1d, symmetrized after the addition (contact maps are symmetric)."""
 
+    conv_block = ConvBlock2d
+
     def __init__(self, channels: int, filters: int, dilation: int, kernel_size: int = 3, dropout: float = 0.0):
-        super().__init__()
-        self.dilate = ConvBlock2d(channels, filters, kernel_size, dilation=dilation)
-        self.restore = ConvBlock2d(filters, channels, 1, dropout=dropout)
-        _zero_last_norm(self.restore)
+        super().__init__(channels, filters, dilation, kernel_size, dropout)
         self.symmetrize = Symmetrize2d()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.symmetrize(x + self.restore(self.dilate(x)))
+        return self.symmetrize(super().forward(x))
 
 
 def dilated_residual_stack(block: type, repeat: int, channels: int, filters: int, rate_mult: float,

@@ -17,6 +17,10 @@ _DEMO_TRUNK = dict(seq_length=2**17, bin_size=512, n_maps=5, stem_filters=16, st
 _DEMO_HEAD = dict(head_filters=16, head_dilated_filters=8, n_head_dilated=2, head_rate_mult=1.75, head_dropout=0.1,
                   crop=16, diagonal_offset=2)
 
+# The transformer trunk (Attention to Bayes); the VAE is the same with transformer dropout 0.1
+_TRANSFORMER_FULL = dict(**_FULL_TRUNK, n_heads=6, n_layers=3, ff_dim=256, transformer_dropout=0.15, **_FULL_HEAD)
+_TRANSFORMER_DEMO = dict(**_DEMO_TRUNK, n_heads=2, n_layers=2, ff_dim=32, transformer_dropout=0.15, **_DEMO_HEAD)
+
 _AKITA_TRAINING = dict(max_epochs=100, batch_size=2, lr=0.0065, weight_decay=0.0, optimizer="sgd", momentum=0.99575,
                        patience=12, gradient_clip_val=10.0, rc_augment=True, shift_augment=11, swa=False, swa_lr=None,
                        swa_epoch_start=0.8, swa_annealing_epochs=5)
@@ -55,8 +59,8 @@ HIC_MODEL_SPECS: dict[str, dict] = {
         ),
     ),
     "akita_transformer": dict(
-        full=dict(**_FULL_TRUNK, n_heads=6, n_layers=3, ff_dim=256, transformer_dropout=0.15, **_FULL_HEAD),
-        demo=dict(**_DEMO_TRUNK, n_heads=2, n_layers=2, ff_dim=32, transformer_dropout=0.15, **_DEMO_HEAD),
+        full=dict(_TRANSFORMER_FULL),
+        demo=dict(_TRANSFORMER_DEMO),
         training=dict(_TRANSFORMER_TRAINING),
         paper_parameters=None,
         note=(
@@ -71,8 +75,8 @@ HIC_MODEL_SPECS: dict[str, dict] = {
         ),
     ),
     "akita_vae": dict(
-        full=dict(**_FULL_TRUNK, n_heads=6, n_layers=3, ff_dim=256, transformer_dropout=0.1, **_FULL_HEAD),
-        demo=dict(**_DEMO_TRUNK, n_heads=2, n_layers=2, ff_dim=32, transformer_dropout=0.1, **_DEMO_HEAD),
+        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1),
+        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1),
         training=dict(_VAE_TRAINING),
         paper_parameters=None,
         note=(

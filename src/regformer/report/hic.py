@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from regformer.data.hic_dataset import store_summary  # noqa: E402
+from regformer.io.stores import store_summary  # noqa: E402
 from regformer.evaluate.hic_metrics import triu_to_matrix  # noqa: E402
 from regformer.models.registry import get_spec  # noqa: E402
 from regformer.report.figures import data_uri, fig_to_png  # noqa: E402
@@ -67,9 +67,9 @@ def map_figure(store_path: Path, models: dict[str, Path], map_index: int, map_na
             columns.append((f"{name} std", std[1][..., map_index], True))
     if rows is None or len(rows) == 0:
         return None
-    with h5py.File(store_path, "r") as h5:
-        targets = h5["targets"][np.sort(rows)][..., map_index].astype(np.float32)
-        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][np.sort(rows)], h5["regions/start"][np.sort(rows)])]
+    with h5py.File(store_path, "r") as h5:  # rows are the test windows' store rows, increasing (as h5py wants)
+        targets = h5["targets"][rows][..., map_index].astype(np.float32)
+        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][rows], h5["regions/start"][rows])]
     columns.insert(0, ("target", targets, False))
     n, offset = summary["n_bins"], summary["diagonal_offset"]
     limit = float(np.nanpercentile(np.abs(targets), 99)) or 1.0

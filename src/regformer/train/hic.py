@@ -15,12 +15,13 @@ import h5py
 import lightning as L
 import numpy as np
 
-from regformer.data.hic_dataset import HicDataModule, store_summary
+from regformer.data.hic_dataset import HicDataModule
 from regformer.errors import InputError
 from regformer.models.akita_vae import vae_loss
+from regformer.io.stores import store_summary
 from regformer.models.registry import get_spec, resolve_model_config
+from regformer.models.saved import save_trained
 from regformer.train import harness
-from regformer.train.promoter import save_atomic
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def train_hic_model(store_path: str | Path, model_name: str, model_config: dict 
         signature = {"arch": arch, "training": recipe, "data": summary, "seed": seed}
         model, fit_summary = harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg,
                                          seed=seed, loss_fn=loss_fn, signature=signature)
-    save_atomic({"name": model_name, "kind": spec.kind, "arch": arch, "training": training, "summary": fit_summary,
+    save_trained({"name": model_name, "kind": spec.kind, "arch": arch, "training": training, "summary": fit_summary,
                  "maps": summary["maps"], "model": model.state_dict()}, out_model)
     log.info("saved %s (%s)", out_model, fit_summary)
     return fit_summary

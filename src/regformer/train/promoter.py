@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import h5py
 import lightning as L
 import numpy as np
-import torch
 
 from regformer.data.promoter_dataset import PromoterDataModule
-from regformer.io.atomic import atomic_path
+from regformer.io.stores import store_summary
 from regformer.models.registry import get_spec, resolve_model_config
+from regformer.models.saved import save_trained
 from regformer.train import harness
 
 log = logging.getLogger(__name__)
@@ -32,16 +31,6 @@ def split_expression(store_path: str | Path, split: str) -> np.ndarray:
     """Measured expression of one split only (no sequences: the full DREAM train split is 740 MB of codes)."""
     with h5py.File(store_path, "r") as h5:
         return h5["expression"][:][h5[f"index/{split}"][:]]
-
-
-def store_summary(store_path: str | Path) -> dict:
-    with h5py.File(store_path, "r") as h5:
-        return json.loads(h5.attrs["summary"])
-
-
-def save_atomic(obj: dict, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
 
 
 def train_promoter_model(store_path: str | Path, model_name: str, model_config: dict | None, out_model: str | Path, *,
@@ -72,7 +61,7 @@ def train_promoter_model(store_path: str | Path, model_name: str, model_config: 
         model, summary = harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg,
                                      seed=seed, signature=signature)
         model = model.state_dict()
-    save_atomic({"name": model_name, "kind": spec.kind, "arch": arch, "training": training, "summary": summary,
+    save_trained({"name": model_name, "kind": spec.kind, "arch": arch, "training": training, "summary": summary,
                  "model": model}, out_model)
     log.info("saved %s (%s)", out_model, summary)
     return summary
