@@ -39,6 +39,9 @@ def test_demo_and_real_configs_are_valid(demo_config):
     (lambda c: c["promoter"]["models"]["promoter_transformer"].update(max_epochs=2.5), "2.5"),
     (lambda c: c["promoter"]["datasets"].update(x={"url": "https://e.org/f.txt"}), "sha256"),
     (lambda c: c["promoter"]["datasets"].update(x={"path": "a.csv", "format": "table"}), "sequence_column"),
+    (lambda c: c["promoter"]["models"]["promoter_transformer"].update(loss="l1"), "l1"),
+    (lambda c: c["promoter"]["models"]["promoter_transformer"].update(members=0), "members"),
+    (lambda c: c["hic"]["models"]["akita"].update(ema_decay=1.5), "ema_decay"),
     (lambda c: c["hic"]["models"].update(akita_xl={}), "akita_xl"),
     (lambda c: c["hic"]["datasets"]["demo"].update(strid=5), "strid"),
     (lambda c: c["hic"]["datasets"].update(x={"fasta": "g.fa", "maps": [{"name": "a", "url": "https://e.org/a.mcool"}]}),
@@ -56,6 +59,8 @@ def test_unknown_architecture_key_is_rejected():
         resolve_model_config("promoter_transformer", {"n_layerz": 3})
     arch, training = resolve_model_config("promoter_transformer", {"size": "full", "lr": 5e-4, "d_model": 128})
     assert arch["n_residual"] == 5 and arch["d_model"] == 128 and training["lr"] == 5e-4
+    with pytest.raises(InputError, match="akita: unknown setting 'loss'"):  # Hi-C losses are the papers'
+        resolve_model_config("akita", {"loss": "huber"})
 
 
 def test_minimal_dataset_gets_the_default_split_and_format():

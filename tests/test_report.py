@@ -167,3 +167,18 @@ def test_load_curves_averages_per_step_train_rows(tmp_path):
     curves = load_curves(path)
     assert curves.loc[0, "train_loss"] == pytest.approx(2.0)
     assert curves.loc[0, "val_loss"] == pytest.approx(1.5)
+
+
+def test_promoter_report_says_when_a_model_is_a_seed_ensemble(tmp_path):
+    from regformer.report.promoter import write_promoter_report
+
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"length": 110, "n_duplicates": 0, "n_records": 6000, "seed": 0,
+                                   "fractions": {"train": 0.8, "val": 0.1, "test": 0.1}, "noise_ceiling": None}))
+    scores = {"pearson": 0.65, "spearman": 0.67, "r2": 0.42, "mse": 3.4, "n_test": 600}
+    ensemble = make_model(tmp_path, "promoter_transformer", {**scores, "n_parameters": 4 * 501_185, "members": 4})
+    ridge = make_model(tmp_path, "kmer_ridge", {**scores, "n_parameters": 5461}, predictions=False, curves=False)
+    html = write_promoter_report(tmp_path / "report.html", "d", summary,
+                                 [ensemble / "metrics.json", ridge / "metrics.json"]).read_text()
+    assert "2,004,740 parameters as configured here (a seed ensemble of 4 networks, predictions averaged)" in html
+    assert html.count("seed ensemble") == 1  # not said of the single ridge model

@@ -1,12 +1,17 @@
-"""The Lightning harness: resume from the last checkpoint, repeatable CPU runs, evaluation outputs."""
+"""The Lightning harness: resume from the last checkpoint, repeatable CPU runs, losses, weight averaging, evaluation."""
 
 import json
 
 import pandas as pd
+import pytest
 import torch
 
-from regformer.evaluate.promoter import evaluate_promoter_model
-from regformer.train.promoter import train_promoter_model
+from regformer.errors import InputError
+from regformer.evaluate.promoter import evaluate_promoter_model, predict_codes
+from regformer.models.ensemble import SeedEnsemble
+from regformer.models.saved import load_trained
+from regformer.train.module import huber_loss, mse_loss
+from regformer.train.promoter import read_split, train_promoter_model
 
 TINY = dict(stem_filters=8, conv_channels=16, n_residual=1, d_model=16, n_heads=2, n_transformer=1, ff_dim=32,
             lstm_hidden=8, dense_hidden=16, batch_size=128, patience=50)
@@ -55,3 +60,50 @@ def test_evaluation_writes_metrics_and_predictions(synthetic_store, tmp_path):
     predictions = pd.read_csv(tmp_path / "pred.tsv", sep="\t")
     assert list(predictions.columns) == ["line", "sequence", "measured", "noise_free", "predicted"]
     assert metrics["pearson"] > 0.5  # the planted motifs are learnable from k-mer counts
+
+
+def test_huber_loss_is_squared_near_the_target_and_linear_far_from_it():
+    prediction, batch = torch.tensor([0.5, 3.0]), {"y": torch.zeros(2)}
+    # 0.5 * 0.5^2 = 0.125 inside delta; 3 - 0.5 = 2.5 outside it (MSE would give 0.25 and 9)
+    assert torch.isclose(huber_loss(prediction, batch, delta=1.0), torch.tensor((0.125 + 2.5) / 2))
+    assert torch.isclose(mse_loss(prediction, batch), torch.tensor((0.25 + 9.0) / 2))
+
+
+def test_ema_weights_are_the_ones_validated_and_saved(synthetic_store, tmp_path):
+    out = tmp_path / "ema" / "model.pt"
+    summary = train_promoter_model(synthetic_store, "promoter_transformer",
+                                   {**TINY, "max_epochs": 2, "ema_decay": 0.9, "loss": "huber"}, out, trainer_cfg=CPU)
+    assert summary["weights"] == "ema_best_val_loss"
+    best = torch.load(out.parent / "checkpoints" / "best.ckpt", weights_only=False)
+    saved = torch.load(out, weights_only=False)["model"]
+    averaged = {k.removeprefix("model."): v for k, v in best["state_dict"].items()}
+    raw = {k.removeprefix("model."): v for k, v in best["current_model_state"].items()}
+    assert all(torch.equal(saved[k], averaged[k]) for k in saved)
+    assert not all(torch.equal(saved[k], raw[k]) for k in saved)  # the average is not the last step's weights
+
+
+def test_swa_and_ema_together_are_refused(synthetic_store, tmp_path):
+    with pytest.raises(InputError, match="both swa and ema_decay"):
+        train_promoter_model(synthetic_store, "promoter_transformer", {**TINY, "max_epochs": 1, "swa": True,
+                             "ema_decay": 0.9}, tmp_path / "m" / "model.pt", trainer_cfg=CPU)
+
+
+def test_seed_ensemble_averages_the_single_seed_models(synthetic_store, tmp_path):
+    config = {**TINY, "max_epochs": 1}
+    path = tmp_path / "ensemble" / "model.pt"
+    train_promoter_model(synthetic_store, "promoter_transformer", config, path, trainer_cfg=CPU, seed=5)
+    singles = [load_trained(path)[1]]
+    # growing to two members keeps the trained one (member 0) and adds member 1 from seed 6
+    summary = train_promoter_model(synthetic_store, "promoter_transformer", {**config, "members": 2}, path,
+                                   trainer_cfg=CPU, seed=5)
+    assert summary["members"] == 2 and not (path.parent / "checkpoints.stale").exists()
+    assert (path.parent / "member1" / "checkpoints" / "last.ckpt").is_file()
+    single6 = tmp_path / "seed6" / "model.pt"
+    train_promoter_model(synthetic_store, "promoter_transformer", config, single6, trainer_cfg=CPU, seed=6)
+    singles.append(load_trained(single6)[1])
+    saved, ensemble = load_trained(path)
+    assert isinstance(ensemble, SeedEnsemble) and len(ensemble.members) == 2 and saved["members"] == 2
+    codes = read_split(synthetic_store, "test")[0]
+    first, second = (torch.from_numpy(predict_codes(model, codes)) for model in singles)
+    assert not torch.allclose(first, second)
+    assert torch.allclose(torch.from_numpy(predict_codes(ensemble, codes)), (first + second) / 2, atol=1e-5)

@@ -23,10 +23,11 @@ _TRANSFORMER_DEMO = dict(**_DEMO_TRUNK, n_heads=2, n_layers=2, ff_dim=32, transf
 
 _AKITA_TRAINING = dict(max_epochs=100, batch_size=2, lr=0.0065, weight_decay=0.0, optimizer="sgd", momentum=0.99575,
                        patience=12, gradient_clip_val=10.0, rc_augment=True, shift_augment=11, swa=False, swa_lr=None,
-                       swa_epoch_start=0.8, swa_annealing_epochs=5)
+                       swa_epoch_start=0.8, swa_annealing_epochs=5, ema_decay=None)
 _TRANSFORMER_TRAINING = dict(max_epochs=65, batch_size=2, lr=0.0045, weight_decay=0.0, optimizer="sgd",
                              momentum=0.975, patience=40, gradient_clip_val=10.7, rc_augment=True, shift_augment=11,
-                             swa=True, swa_lr=0.00085, swa_epoch_start=0.8, swa_annealing_epochs=5)
+                             swa=True, swa_lr=0.00085, swa_epoch_start=0.8, swa_annealing_epochs=5,
+                             ema_decay=None)
 _VAE_TRAINING = dict(_TRANSFORMER_TRAINING, lr=0.004, swa_lr=0.0025, kl_weight=1.0, prior_sigma=1.0)
 
 _COMMON_NOTE = (

@@ -44,7 +44,8 @@ def _kmer_ridge(**arch):
 
 TORCH_TRAINING = dict(max_epochs=30, batch_size=256, lr=1e-3, weight_decay=0.0, optimizer="adam", lr_schedule="none",
                       patience=5, gradient_clip_val=None, rc_augment=True, swa=False, swa_lr=None,
-                      swa_epoch_start=0.8, swa_annealing_epochs=5)
+                      swa_epoch_start=0.8, swa_annealing_epochs=5, ema_decay=None, loss="mse", huber_delta=1.0,
+                      members=1)
 
 MODELS: dict[str, ModelSpec] = {
     "promoter_transformer": ModelSpec(

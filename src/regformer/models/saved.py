@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from regformer.io.atomic import atomic_path
+from regformer.models.ensemble import SeedEnsemble
 from regformer.models.registry import get_spec
 
 
@@ -18,10 +19,13 @@ def save_trained(saved: dict, path: str | Path) -> None:
 
 
 def load_trained(model_path: str | Path):
-    """(saved dict, model): a torch module rebuilt from its architecture in eval mode, or the fitted baseline."""
+    """(saved dict, model): a torch module rebuilt from its architecture in eval mode (a SeedEnsemble of them when
+    the model was trained with members > 1), or the fitted baseline."""
     saved = torch.load(model_path, map_location="cpu", weights_only=False)
     if saved["kind"] == "sklearn":
         return saved, saved["model"]
-    model = get_spec(saved["name"]).build(**saved["arch"])
+    build = get_spec(saved["name"]).build
+    n_members = saved.get("members", 1)
+    model = build(**saved["arch"]) if n_members == 1 else SeedEnsemble([build(**saved["arch"]) for _ in range(n_members)])
     model.load_state_dict(saved["model"])
     return saved, model.eval()

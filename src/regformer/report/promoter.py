@@ -23,7 +23,9 @@ def write_promoter_report(out_html: str | Path, dataset: str, summary_path: str 
     notes = {}
     for name, model_dir in models.items():
         spec, metrics = get_spec(name), load_metrics(model_dir / "metrics.json")
-        count = f"{metrics.get('n_parameters', 0):,} parameters as configured here; " if "n_parameters" in metrics else ""
+        members = metrics.get("members", 1)
+        ensemble = f" (a seed ensemble of {members} networks, predictions averaged)" if members > 1 else ""
+        count = f"{metrics['n_parameters']:,} parameters as configured here{ensemble}; " if "n_parameters" in metrics else ""
         full = f"{spec.n_parameters('full'):,} at full size"
         paper = f" (the source reports {spec.paper_parameters:,})" if spec.paper_parameters else ""
         notes[name] = f"{count}{full}{paper}. {spec.note}"

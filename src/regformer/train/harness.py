@@ -17,10 +17,12 @@ from pathlib import Path
 import lightning as L
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, StochasticWeightAveraging, TQDMProgressBar
+from lightning.pytorch.callbacks import (EarlyStopping, EMAWeightAveraging, ModelCheckpoint, StochasticWeightAveraging,
+                                         TQDMProgressBar)
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 
+from regformer.errors import InputError
 from regformer.train.module import RegressionTask
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,11 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", monitor=None, save_top_k=1,
                         every_n_epochs=1, enable_version_counter=False),
     ]
+    if training.get("swa") and training.get("ema_decay"):
+        raise InputError("config.yaml", "a model sets both swa and ema_decay", "choose one way of averaging weights")
+    if training.get("ema_decay"):
+        # validation, the best checkpoint and the saved model all use the moving average of the weights
+        callbacks.append(EMAWeightAveraging(decay=training["ema_decay"]))
     if training.get("swa"):
         callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
                                                    swa_epoch_start=training["swa_epoch_start"],
@@ -146,9 +153,10 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     if not training.get("swa") and best_path:
         state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
         task.load_state_dict(state)
+    weights = "swa_average" if training.get("swa") else "ema_best_val_loss" if training.get("ema_decay") else "best_val_loss"
     summary = {
         "epochs_trained": int(trainer.current_epoch),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
-        "weights": "swa_average" if training.get("swa") else "best_val_loss",
+        "weights": weights,
     }
     return task.model.cpu(), summary

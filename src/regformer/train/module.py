@@ -24,6 +24,12 @@ def mse_loss(output: torch.Tensor | dict, batch: dict) -> torch.Tensor:
     return nn.functional.mse_loss(prediction_of(output).float(), batch["y"].float())
 
 
+def huber_loss(output: torch.Tensor | dict, batch: dict, delta: float = 1.0) -> torch.Tensor:
+    """Huber loss: squared within `delta` of the target, linear beyond it, so that measurements far off the
+    prediction (e.g. a sort-seq value from a single cell) pull on the weights less than under MSE."""
+    return nn.functional.huber_loss(prediction_of(output).float(), batch["y"].float(), delta=delta)
+
+
 class RegressionTask(L.LightningModule):
     """Train `model` with `loss_fn`; log train/val loss and val Pearson per epoch."""
 

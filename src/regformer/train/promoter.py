@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import numpy as np
 
 from regformer.data.promoter_dataset import PromoterDataModule
 from regformer.io.stores import store_summary
+from regformer.models.ensemble import SeedEnsemble
 from regformer.models.registry import get_spec, resolve_model_config
 from regformer.models.saved import save_trained
 from regformer.train import harness
+from regformer.train.module import huber_loss
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +36,38 @@ def split_expression(store_path: str | Path, split: str) -> np.ndarray:
         return h5["expression"][:][h5[f"index/{split}"][:]]
 
 
+def _fit_member(store_path, spec, arch: dict, training: dict, run_dir: Path, trainer_cfg: dict, seed: int):
+    """Train one network from `seed` in `run_dir` (resuming there); return its weights and training summary."""
+    L.seed_everything(seed, workers=True)  # before building: initial weights are part of a repeatable run
+    model = spec.build(**arch)
+    train_y = split_expression(store_path, "train")
+    if hasattr(model, "set_target_scale"):
+        model.set_target_scale(float(train_y.mean()), float(train_y.std()))
+    loss_fn = None  # the harness's MSE
+    if training["loss"] == "huber":
+        loss_fn = functools.partial(huber_loss, delta=training["huber_delta"] * float(train_y.std()))
+    datamodule = PromoterDataModule(store_path, batch_size=training["batch_size"],
+                                    num_workers=trainer_cfg.get("num_workers", 0), rc_augment=training["rc_augment"])
+    # max_epochs, patience and members may grow between runs: that continues training rather than invalidating it
+    recipe = {k: v for k, v in training.items() if k not in ("max_epochs", "patience", "members")}
+    signature = {"arch": arch, "training": recipe, "data": store_summary(store_path), "seed": seed}
+    return harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg, seed=seed,
+                       loss_fn=loss_fn, signature=signature)
+
+
 def train_promoter_model(store_path: str | Path, model_name: str, model_config: dict | None, out_model: str | Path, *,
                          trainer_cfg: dict | None = None, seed: int = 0) -> dict:
-    """Fit `model_name` on the train split (early stopping on val) and save it to `out_model`."""
+    """Fit `model_name` on the train split (early stopping on val) and save it to `out_model`.
+
+    With `members: N` (N > 1) the network is trained N times from seeds seed .. seed + N - 1 (member 0 in the
+    model's folder, member i in member{i}/, each resumable) and saved as one SeedEnsemble.
+    """
     spec = get_spec(model_name, task="promoter")
     arch, training = resolve_model_config(model_name, model_config, task="promoter")
     run_dir = Path(out_model).parent
-    L.seed_everything(seed, workers=True)  # before building: initial weights are part of a repeatable run
+    n_members = 1
     if spec.kind == "sklearn":
+        L.seed_everything(seed, workers=True)
         model = spec.build(**arch)
         codes, y = read_split(store_path, "train", training["max_train_sequences"], seed)
         val_codes, val_y = read_split(store_path, "val")
@@ -48,20 +75,16 @@ def train_promoter_model(store_path: str | Path, model_name: str, model_config: 
         model.fit(codes, y, val_codes, val_y)
         summary = {"alpha": model.alpha, "n_train_used": int(len(y))}
     else:
-        model = spec.build(**arch)
-        train_y = split_expression(store_path, "train")
-        if hasattr(model, "set_target_scale"):
-            model.set_target_scale(float(train_y.mean()), float(train_y.std()))
-        trainer_cfg = trainer_cfg or {}
-        datamodule = PromoterDataModule(store_path, batch_size=training["batch_size"],
-                                        num_workers=trainer_cfg.get("num_workers", 0), rc_augment=training["rc_augment"])
-        # max_epochs and patience may grow between runs: that continues training rather than invalidating it
-        recipe = {k: v for k, v in training.items() if k not in ("max_epochs", "patience")}
-        signature = {"arch": arch, "training": recipe, "data": store_summary(store_path), "seed": seed}
-        model, summary = harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg,
-                                     seed=seed, signature=signature)
-        model = model.state_dict()
+        n_members = training["members"]
+        fits = [_fit_member(store_path, spec, arch, training, run_dir / f"member{i}" if i else run_dir, trainer_cfg or {},
+                            seed + i) for i in range(n_members)]
+        members = [member for member, _ in fits]
+        model = (members[0] if n_members == 1 else SeedEnsemble(members)).state_dict()
+        summary = dict(fits[0][1])
+        if n_members > 1:
+            summary.update(members=n_members, epochs_trained=sum(s["epochs_trained"] for _, s in fits),
+                           best_val_loss=float(np.mean([s["best_val_loss"] for _, s in fits])))
     save_trained({"name": model_name, "kind": spec.kind, "arch": arch, "training": training, "summary": summary,
-                 "model": model}, out_model)
+                  "members": n_members, "model": model}, out_model)
     log.info("saved %s (%s)", out_model, summary)
     return summary

@@ -1,0 +1,19 @@
+"""A seed ensemble: several copies of one architecture, trained from different seeds, whose predictions are
+averaged. On small noisy libraries the members' errors are partly independent, so the mean is steadier than
+any one member."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class SeedEnsemble(nn.Module):
+    """Mean prediction of `members` (modules with the same input and a tensor output)."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(0)
