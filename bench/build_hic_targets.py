@@ -19,6 +19,7 @@ import cooler
 import h5py
 import numpy as np
 
+from regformer.data.hic_regions import filtered_fraction, tile_windows
 from regformer.data.hic_targets import build_targets, window_target
 
 DEFAULT = str(Path(__file__).resolve().parents[1] / "tests" / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool")
@@ -27,13 +28,12 @@ DEFAULT = str(Path(__file__).resolve().parents[1] / "tests" / "data" / "hic" / "
 def windows(clr: cooler.Cooler, window_bins: int, stride_bins: int, max_filtered: float = 0.5) -> list:
     """Akita-style windows over every chromosome, minus those with more than max_filtered NaN-weight bins."""
     out = []
-    size, step = window_bins * clr.binsize, stride_bins * clr.binsize
+    size = window_bins * clr.binsize
     for chrom, length in clr.chromsizes.items():
         weights = np.asarray(clr.bins().fetch(chrom)["weight"], dtype=float)
-        for start in range(0, int(length) - size + 1, step):
-            w = weights[start // clr.binsize:(start + size) // clr.binsize]
-            if np.isnan(w).mean() <= max_filtered:
-                out.append((chrom, start, start + size))
+        starts = tile_windows(0, int(length), bin_size=clr.binsize, seq_length=size, stride=stride_bins * clr.binsize)
+        keep = filtered_fraction(weights, starts, window_bins, clr.binsize) <= max_filtered
+        out += [(chrom, int(start), int(start) + size) for start in starts[keep]]
     return out
 
 

@@ -105,10 +105,10 @@ def dataset_url(wildcards, index):
     return urls[wildcards.filename][index]
 
 
-def downloaded(task, dataset):
-    """Where the `fetch_url` rule puts a dataset's url: download."""
-    ds = dataset_config(task, dataset)
-    return f"results/downloads/{task}/{dataset}/{url_filename(ds['url'])}"
+def downloaded(task, dataset, entry=None):
+    """Where the `fetch_url` rule puts the url: of a dataset, or of one of its entries (a FASTA, a map)."""
+    entry = entry or dataset_config(task, dataset)
+    return f"results/downloads/{task}/{dataset}/{url_filename(entry['url'])}"
 
 
 rule fetch_url:

@@ -26,7 +26,7 @@ def hic_fasta(wildcards):
         return f"results/hic/{wildcards.dataset}/raw/genome.fa"
     if isinstance(ds["fasta"], str):
         return ds["fasta"]
-    return f"results/downloads/hic/{wildcards.dataset}/{url_filename(ds['fasta']['url'])}"
+    return downloaded("hic", wildcards.dataset, ds["fasta"])
 
 
 def hic_cooler_uris(dataset, noise_free=False):
@@ -40,13 +40,13 @@ def hic_cooler_uris(dataset, noise_free=False):
         if "uri" in m:
             uris[m["name"]] = m["uri"]
         else:
-            path = f"results/downloads/hic/{dataset}/{url_filename(m['url'])}"
+            path = downloaded("hic", dataset, m)
             uris[m["name"]] = f"{path}::resolutions/{m['resolution']}" if "resolution" in m else path
     return uris
 
 
-def hic_cooler_files(wildcards):
-    return sorted({uri.split("::")[0] for uri in hic_cooler_uris(wildcards.dataset).values()})
+def hic_cooler_files(wildcards, noise_free=False):
+    return sorted({uri.split("::")[0] for uri in hic_cooler_uris(wildcards.dataset, noise_free).values()})
 
 
 def hic_clips(dataset):
@@ -90,7 +90,6 @@ rule hic_regions:
     params:
         dataset=lambda wc: dataset_config("hic", wc.dataset),
         uris=lambda wc: hic_cooler_uris(wc.dataset),
-        seed=config["seed"],
     conda:
         REGFORMER_ENV
     script:
@@ -121,15 +120,13 @@ use rule hic_targets as hic_noise_free_targets with:
     input:
         regions="results/hic/{dataset}/regions.tsv",
         fasta=hic_fasta,
-        coolers=lambda wc: sorted({u.split("::")[0] for u in hic_cooler_uris(wc.dataset, noise_free=True).values()}),
+        coolers=lambda wc: hic_cooler_files(wc, noise_free=True),
     output:
         store="results/hic/{dataset}/targets_noise_free.h5",
     log:
         "results/logs/hic/{dataset}/targets_noise_free.log",
-    params:
-        dataset=lambda wc: dataset_config("hic", wc.dataset),
+    params:  # dataset and clips are inherited (use rule merges params)
         uris=lambda wc: hic_cooler_uris(wc.dataset, noise_free=True),
-        clips=lambda wc: hic_clips(wc.dataset),
 
 
 rule train_hic_model:

@@ -17,11 +17,10 @@ import pyfaidx
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from regformer.data.encoding import _LUT, INVALID, N_CODE, one_hot
+from regformer.data.encoding import _LUT, INVALID, N_CODE, one_hot, reverse_complement_codes
 from regformer.errors import InputError
 from regformer.io.stores import store_summary
 
-_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 
 
 def flip_permutation(n_bins: int, diagonal_offset: int) -> np.ndarray:
@@ -78,12 +77,12 @@ class HicWindows(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         if self._h5 is None:  # opened per worker: neither handle may cross a fork
             self._h5 = h5py.File(self.store_path, "r")
-            self._fasta = pyfaidx.Fasta(self.fasta_path, as_raw=True, sequence_always_upper=True)
+            self._fasta = pyfaidx.Fasta(self.fasta_path, as_raw=True)  # lower case: the code table maps it
         shift = int(torch.randint(-self.shift_max, self.shift_max + 1, ())) if self.shift_max else 0
         codes = fetch_codes(self._fasta, self.chroms[i], int(self.starts[i]) + shift, int(self.ends[i]) + shift)
         target = self._h5["targets"][self.rows[i]].astype(np.float32)
         if self.rc_augment and bool(torch.rand(()) < 0.5):
-            codes, target = _COMPLEMENT[codes[::-1]], target[self.flip]
+            codes, target = reverse_complement_codes(codes[None])[0], target[self.flip]
         return {"codes": torch.from_numpy(np.ascontiguousarray(codes)), "y": torch.from_numpy(target)}
 
     def __getstate__(self):

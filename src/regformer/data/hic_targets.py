@@ -239,9 +239,10 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     n_bins = seq_length // bin_size - 2 * crop
     if n_bins <= diagonal_offset:
         raise InputError(out_path, f"windows leave {n_bins} bins after crop {crop}", "use longer windows or less crop")
-    n_pixels = (n_bins - diagonal_offset) * (n_bins - diagonal_offset + 1) // 2
+    n_pixels = (n_bins - diagonal_offset) * (n_bins - diagonal_offset + 1) // 2  # no torch import for this
     params = {**params, "crop": crop, "diagonal_offset": diagonal_offset}
-    log_clips = [float(c) for c in (log_clips or [params.pop("log_clip", 2.0)] * len(uris))]
+    clip = params.pop("log_clip", 2.0)
+    log_clips = [float(c) for c in (log_clips or [clip] * len(uris))]
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
     jobs = [(uris, block, params, log_clips) for block in _blocks(regions, 2 * seq_length)]
@@ -263,7 +264,8 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
             h5.create_dataset("regions/split", data=np.array(splits or ["test"] * len(regions), dtype="S"))
             summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
                        "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
-                       "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips, **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
+                       "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
+                       **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
             h5.attrs["summary"] = json.dumps(summary)
             h5.attrs["maps"] = json.dumps(names)
     log.info("built %s: %s", out_path, summary)
@@ -273,15 +275,12 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
 def build_targets_from_regions(regions_tsv: str | Path, cooler_uris: dict[str, str], out_path: str | Path, *,
                                fasta: str | None = None, **params) -> dict:
     """build_targets over the windows of a regions table (columns chrom, start, end, split, cooler_chrom)."""
-    import pandas as pd
+    from regformer.data.hic_regions import read_regions  # here: hic_regions imports this module
 
-    table = pd.read_csv(regions_tsv, sep="\t")
-    missing = {"chrom", "start", "end", "split", "cooler_chrom"} - set(table.columns)
-    if missing:
-        raise InputError(regions_tsv, f"missing columns {sorted(missing)}", "rebuild it with the regions rule")
-    regions = list(zip(table["cooler_chrom"].astype(str), table["start"], table["end"]))
-    return build_targets(cooler_uris, regions, out_path, splits=list(table["split"].astype(str)),
-                         sequence_chroms=list(table["chrom"].astype(str)), fasta=fasta, **params)
+    table = read_regions(regions_tsv)
+    regions = list(zip(table["cooler_chrom"], table["start"], table["end"]))
+    return build_targets(cooler_uris, regions, out_path, splits=list(table["split"]),
+                         sequence_chroms=list(table["chrom"]), fasta=fasta, **params)
 
 
 def _write_all(dset: h5py.Dataset, results, n_pixels: int) -> None:

@@ -22,8 +22,9 @@ from regformer.evaluate.hic_stitch import stitch_to_cool
 from regformer.io.atomic import atomic_path
 from regformer.io.stores import store_summary
 from regformer.models.akita_vae import AkitaVAE, reparameterize
-from regformer.models.blocks import count_parameters
+from regformer.models.blocks import model_size
 from regformer.models.saved import load_trained
+from regformer.train.module import prediction_of
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,7 @@ def predict_windows(model: torch.nn.Module, dataset: HicWindows, *, n_samples: i
             scores = uncertainty_metrics(samples[:, None], target[None], level=level)
             yield samples.mean(0), target, samples.std(0, ddof=1), scores
         else:
-            output = model(x)
-            output = output["prediction"] if isinstance(output, dict) else output
-            yield output[0].float().cpu().numpy(), target, None, None
+            yield prediction_of(model(x))[0].float().cpu().numpy(), target, None, None
 
 
 def json_ready(value):
@@ -98,16 +97,20 @@ def evaluate_hic_model(store_path: str | Path, model_path: str | Path, out_metri
             scores.append(score)
     metrics = contact_map_metrics(preds, targets, maps, n_bins=summary["n_bins"],
                                   diagonal_offset=summary["diagonal_offset"], insulation_window=insulation_window)
-    n_params = count_parameters(model) if saved["kind"] == "torch" else model.n_parameters
-    metrics.update(model=saved["name"], n_parameters=int(n_params), training=saved["summary"])
+    metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"])
     if scores:
         metrics["uncertainty"] = _average_scores(scores)
     _write_predictions(out_predictions, preds, stds, rows, regions, maps)
-    with atomic_path(out_metrics) as tmp:
-        Path(tmp).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False))
+    write_metrics(out_metrics, metrics)
     log.info("%s: mse %.4f pearson %.4f spearman %.4f", saved["name"], metrics["mse"], metrics["pearson"],
              metrics["spearman"])
     return metrics
+
+
+def write_metrics(path, metrics: dict) -> None:
+    """metrics.json, atomically and as strict JSON (NaN -> null)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False))
 
 
 def _write_predictions(path, preds, stds, rows, regions, maps) -> None:
@@ -148,6 +151,5 @@ def evaluate_noise_ceiling(store_path: str | Path, noise_free_store: str | Path,
     metrics = contact_map_metrics(ideal, targets, summary["maps"], n_bins=summary["n_bins"],
                                   diagonal_offset=summary["diagonal_offset"], insulation_window=insulation_window)
     metrics["model"] = "noise_ceiling"
-    with atomic_path(out_metrics) as tmp:
-        Path(tmp).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False))
+    write_metrics(out_metrics, metrics)
     return metrics

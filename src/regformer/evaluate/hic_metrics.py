@@ -18,7 +18,7 @@ from regformer.evaluate.metrics import regression_metrics
 
 
 @lru_cache(maxsize=8)
-def _triu(n_bins: int, diagonal_offset: int) -> tuple[np.ndarray, np.ndarray]:
+def triu_indices(n_bins: int, diagonal_offset: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the stored pixels (cached: the same for every window)."""
     rows, cols = np.triu_indices(n_bins, diagonal_offset)
     rows.flags.writeable = cols.flags.writeable = False
@@ -27,7 +27,7 @@ def _triu(n_bins: int, diagonal_offset: int) -> tuple[np.ndarray, np.ndarray]:
 
 def triu_to_matrix(vec: np.ndarray, n_bins: int, diagonal_offset: int) -> np.ndarray:
     """Symmetric (n_bins, n_bins) float64 map from an upper-triangle vector; NaN where nothing is predicted."""
-    rows, cols = _triu(n_bins, diagonal_offset)
+    rows, cols = triu_indices(n_bins, diagonal_offset)
     vec = np.asarray(vec)
     if vec.shape != rows.shape:
         raise ValueError(f"vector of shape {vec.shape} does not fit {n_bins} bins from diagonal {diagonal_offset}"
@@ -101,7 +101,7 @@ def contact_map_metrics(pred: np.ndarray, target: np.ndarray, map_names: list[st
     """
     pred = np.asarray(pred, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
-    rows, cols = _triu(n_bins, diagonal_offset)
+    rows, cols = triu_indices(n_bins, diagonal_offset)
     if pred.shape != target.shape or pred.ndim != 3:
         raise ValueError(f"pred {pred.shape} and target {target.shape} must be equal (n_windows, n_pixels, n_maps)")
     if pred.shape[1] != rows.size or pred.shape[2] != len(map_names):
@@ -110,17 +110,19 @@ def contact_map_metrics(pred: np.ndarray, target: np.ndarray, map_names: list[st
     out = {**_summary(pred, target), "per_map": {}, "n_windows": int(pred.shape[0])}
     offsets = cols - rows
     bands = distance_bands(n_bins, diagonal_offset)
+
+    def profiles(windows: np.ndarray) -> np.ndarray:
+        """The insulation profiles of all windows of one map, end to end."""
+        return np.concatenate([insulation(triu_to_matrix(v, n_bins, diagonal_offset), insulation_window,
+                                          diagonal_offset) for v in windows])
+
     for m, name in enumerate(map_names):
         p, t = pred[:, :, m], target[:, :, m]
-        ins_p = np.concatenate([insulation(triu_to_matrix(v, n_bins, diagonal_offset), insulation_window,
-                                           diagonal_offset) for v in p])
-        ins_t = np.concatenate([insulation(triu_to_matrix(v, n_bins, diagonal_offset), insulation_window,
-                                           diagonal_offset) for v in t])
         by_distance = {}
         for lo, hi in bands:
             band = (offsets >= lo) & (offsets <= hi)
             by_distance[f"{lo}-{hi}"] = _pearson(p[:, band].ravel(), t[:, band].ravel())
-        out["per_map"][name] = {**_summary(p, t), "insulation_pearson": _pearson(ins_p, ins_t),
+        out["per_map"][name] = {**_summary(p, t), "insulation_pearson": _pearson(profiles(p), profiles(t)),
                                 "distance_pearson": by_distance}
     return out
 

@@ -10,14 +10,16 @@ import numpy as np
 import pandas as pd
 
 from regformer.errors import InputError
+from regformer.evaluate.hic_metrics import triu_indices
 from regformer.io.atomic import atomic_path
+from regformer.models.hic_blocks import upper_triangle_size
 
 log = logging.getLogger(__name__)
 
 
 def _window_pixels(vec: np.ndarray, first_bin: int, n_bins: int, diagonal_offset: int) -> pd.DataFrame:
     """One window's upper-triangle pixels as genome-wide (bin1_id, bin2_id, value); NaN values dropped."""
-    rows, cols = np.triu_indices(n_bins, diagonal_offset)
+    rows, cols = triu_indices(n_bins, diagonal_offset)
     keep = np.isfinite(vec)
     return pd.DataFrame({"bin1_id": rows[keep] + first_bin, "bin2_id": cols[keep] + first_bin,
                          "value": vec[keep]})
@@ -39,8 +41,8 @@ def stitch_to_cool(values: np.ndarray, regions: list[tuple[str, int, int]], chro
         raise InputError(out_path, f"values of shape {values.shape} do not match {len(regions)} windows",
                          "pass one (n_windows, n_pixels) array per map, windows in region order")
     bins = cooler.util.binnify(pd.Series(chromsizes, dtype=np.int64), bin_size)
-    chrom_offset = dict(zip(chromsizes, np.concatenate([[0], np.cumsum(
-        [-(-int(size) // bin_size) for size in chromsizes.values()])[:-1]]).tolist()))
+    starts = ~bins["chrom"].duplicated()  # each chromosome's first genome-wide bin
+    chrom_offset = dict(zip(bins["chrom"][starts].astype(str), bins.index[starts].tolist()))
     by_chrom: dict[str, list[pd.DataFrame]] = {}
     for vec, (chrom, start, end) in zip(values, regions):
         where = f"window {chrom}:{start}-{end}"
@@ -51,7 +53,7 @@ def stitch_to_cool(values: np.ndarray, regions: list[tuple[str, int, int]], chro
             raise InputError(out_path, f"{where} runs off {chrom} (length {chromsizes[chrom]})",
                              "use the chromosome sizes of the genome the windows were cut from")
         n_bins = (end - start) // bin_size - 2 * crop
-        n_pixels = max(n_bins - diagonal_offset, 0) * (max(n_bins - diagonal_offset, 0) + 1) // 2
+        n_pixels = upper_triangle_size(n_bins, diagonal_offset)
         if n_bins <= diagonal_offset or vec.shape[0] != n_pixels:
             raise InputError(out_path, f"{where}: {vec.shape[0]} values, but {n_bins} bins after crop {crop} from"
                              f" diagonal {diagonal_offset} need {n_pixels}",

@@ -13,7 +13,7 @@ import torch
 from regformer.data.encoding import decode, one_hot, reverse_complement_one_hot
 from regformer.evaluate.metrics import regression_metrics
 from regformer.io.atomic import atomic_path
-from regformer.models.blocks import count_parameters
+from regformer.models.blocks import model_size
 from regformer.models.registry import get_spec
 from regformer.models.saved import load_trained
 
@@ -47,7 +47,7 @@ def evaluate_promoter_model(store_path: str | Path, model_path: str | Path, out_
     spec = get_spec(saved["name"])
     metrics.update({
         "model": saved["name"],
-        "n_parameters": model.n_parameters if saved["kind"] == "sklearn" else count_parameters(model),
+        "n_parameters": model_size(model),
         **{k: v for k, v in saved["summary"].items() if isinstance(v, (int, float)) and v is not None},
     })
     if spec.paper_parameters:

@@ -11,6 +11,12 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def model_size(model) -> int:
+    """Parameters of any model: the count a fitted baseline declares (n_parameters), else count_parameters."""
+    declared = getattr(model, "n_parameters", None)
+    return int(declared) if declared is not None else count_parameters(model)
+
+
 class ConvBNAct1d(nn.Sequential):
     """Conv1d (same padding, no bias) -> BatchNorm -> GELU: the basic unit of the convolutional stems."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from regformer.errors import InputError
-from regformer.models.blocks import count_parameters
+from regformer.models.blocks import model_size
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ class ModelSpec:
     note: str = ""
 
     def n_parameters(self, size: str = "full") -> int:
-        model = self.build(**(self.full if size == "full" else self.demo))
-        return count_parameters(model) if self.kind == "torch" else model.n_parameters
+        return model_size(self.build(**(self.full if size == "full" else self.demo)))
 
 
 def _promoter_transformer(**arch):

@@ -16,8 +16,8 @@ import numpy as np  # noqa: E402
 from regformer.io.stores import store_summary  # noqa: E402
 from regformer.evaluate.hic_metrics import triu_to_matrix  # noqa: E402
 from regformer.models.registry import get_spec  # noqa: E402
-from regformer.report.figures import data_uri, fig_to_png  # noqa: E402
-from regformer.report.html import load_metrics, write_report  # noqa: E402
+from regformer.report.figures import fig_to_png  # noqa: E402
+from regformer.report.html import _image, load_metrics, write_report  # noqa: E402
 
 INTRO = (
     "Contact maps predicted from DNA sequence alone on held-out test windows ({n_test} windows of {seq_length:,} bp "
@@ -27,54 +27,56 @@ INTRO = (
     "distance_baseline predicts each map's mean at each distance: the part of the score that needs no sequence."
 )
 N_WINDOWS_SHOWN = 3
+NOTHING = "Nothing to show."
 
 
-def _prediction(model_dir: Path, key: str = "prediction") -> tuple[np.ndarray, np.ndarray] | None:
-    path = model_dir / "predictions.h5"
-    if not path.is_file():
-        return None
-    with h5py.File(path, "r") as h5:
-        if key not in h5:
-            return None
-        shown = min(N_WINDOWS_SHOWN, h5[key].shape[0])
-        return h5["rows"][:shown], h5[key][:shown].astype(np.float32)
+def shown_windows(store_path: Path, models: dict[str, Path]) -> tuple[list[str], np.ndarray | None, dict]:
+    """The first test windows, read once for every map figure: their labels, their targets (all maps) and each
+    model's (prediction, std or None) there, for the models that wrote predictions.h5."""
+    predictions, rows = {}, None
+    for name, directory in models.items():
+        path = directory / "predictions.h5"
+        if not path.is_file():
+            continue
+        with h5py.File(path, "r") as h5:
+            if "prediction" not in h5:
+                continue
+            n = min(N_WINDOWS_SHOWN, h5["prediction"].shape[0])
+            rows = h5["rows"][:n]  # the same test windows for every model
+            std = h5["std"][:n].astype(np.float32) if "std" in h5 else None
+            predictions[name] = (h5["prediction"][:n].astype(np.float32), std)
+    if rows is None or len(rows) == 0:
+        return [], None, predictions
+    with h5py.File(store_path, "r") as h5:  # rows are the test windows' store rows, increasing (as h5py wants)
+        targets = h5["targets"][rows].astype(np.float32)
+        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][rows], h5["regions/start"][rows])]
+    return labels, targets, predictions
 
 
-def map_columns(models: dict[str, Path]) -> list[str]:
+def map_columns(predictions: dict) -> list[str]:
     """Column titles of the map figures: target, each model, and '<model> std' for models with a spread."""
     titles = ["target"]
-    for name, directory in models.items():
-        if _prediction(directory) is not None:
-            titles.append(name)
-            if _prediction(directory, "std") is not None:
-                titles.append(f"{name} std")
+    for name, (_, std) in predictions.items():
+        titles += [name] if std is None else [name, f"{name} std"]
     return titles
 
 
-def map_figure(store_path: Path, models: dict[str, Path], map_index: int, map_name: str) -> bytes | None:
+def map_figure(summary: dict, shown: tuple, map_index: int, map_name: str) -> bytes | None:
     """Rows: the first test windows; columns: the target, each model's prediction and the VAE's std."""
-    summary = store_summary(store_path)
-    columns: list[tuple[str, np.ndarray, bool]] = []
-    rows = None
-    for name, directory in models.items():
-        pred = _prediction(directory)
-        if pred is None:
-            continue
-        rows = pred[0]
-        columns.append((name, pred[1][..., map_index], False))
-        std = _prediction(directory, "std")
-        if std is not None:
-            columns.append((f"{name} std", std[1][..., map_index], True))
-    if rows is None or len(rows) == 0:
+    labels, targets, predictions = shown
+    if targets is None:
         return None
-    with h5py.File(store_path, "r") as h5:  # rows are the test windows' store rows, increasing (as h5py wants)
-        targets = h5["targets"][rows][..., map_index].astype(np.float32)
-        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][rows], h5["regions/start"][rows])]
+    targets = targets[..., map_index]
+    columns: list[tuple[str, np.ndarray, bool]] = []
+    for name, (prediction, std) in predictions.items():
+        columns.append((name, prediction[..., map_index], False))
+        if std is not None:
+            columns.append((f"{name} std", std[..., map_index], True))
     columns.insert(0, ("target", targets, False))
     n, offset = summary["n_bins"], summary["diagonal_offset"]
     limit = float(np.nanpercentile(np.abs(targets), 99)) or 1.0
-    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.4 * len(columns), 2.4 * len(rows)), squeeze=False)
-    for r in range(len(rows)):
+    fig, axes = plt.subplots(len(labels), len(columns), figsize=(2.4 * len(columns), 2.4 * len(labels)), squeeze=False)
+    for r in range(len(labels)):
         for c, (title, values, is_spread) in enumerate(columns):
             ax = axes[r][c]
             mat = triu_to_matrix(values[r], n, offset)
@@ -111,10 +113,6 @@ def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:
     return fig_to_png(fig)
 
 
-def _img(png: bytes | None, alt: str) -> str:
-    return f'<img src="{data_uri(png)}" alt="{alt}">' if png else '<p class="note">Nothing to show.</p>'
-
-
 def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, metrics_paths: list,
                      ceiling_path: str | Path | None = None) -> Path:
     """Compare the Hi-C models whose metrics.json files are given (results/hic/{dataset}/{model}/)."""
@@ -134,12 +132,13 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
                                                                                 "window_pearson")}
         ceiling["description"] = ("targets built the same way from the noise-free demo maps, scored against the "
                                   "measured (Poisson-sampled) targets on the test windows")
-    legend = (f'<p class="note">Columns: {", ".join(map_columns(models))}. Maps are log(observed/expected) on a '
+    shown = shown_windows(store_path, models)
+    legend = (f'<p class="note">Columns: {", ".join(map_columns(shown[2]))}. Maps are log(observed/expected) on a '
               "shared blue-white-red scale; a <i>std</i> column is the VAE's per-contact standard deviation over "
               "its sampled predictions (darker = more certain).</p>")
-    sections = [(f"Target vs predicted maps: {name}", legend + _img(map_figure(store_path, models, i, name), name))
+    sections = [(f"Target vs predicted maps: {name}", legend + _image(map_figure(summary, shown, i, name), name, NOTHING))
                 for i, name in enumerate(summary["maps"])]
-    sections.append(("Pearson by distance", _img(distance_figure(all_metrics), "distance-stratified Pearson")))
+    sections.append(("Pearson by distance", _image(distance_figure(all_metrics), "distance-stratified Pearson", NOTHING)))
     sections.append(("Stitched predictions", "<p>Each model's test predictions are stitched into "
                      "<code>predicted_{map}.cool</code> in its folder (mean where windows overlap, values are "
                      "log(obs/exp), so view them unbalanced) to open in HiGlass next to the measured map.</p>"))

@@ -36,31 +36,36 @@ def split_expression(store_path: str | Path, split: str) -> np.ndarray:
         return h5["expression"][:][h5[f"index/{split}"][:]]
 
 
-def _fit_member(store_path, spec, arch: dict, training: dict, run_dir: Path, trainer_cfg: dict, seed: int):
-    """Train one network from `seed` in `run_dir` (resuming there); return its weights and training summary."""
-    L.seed_everything(seed, workers=True)  # before building: initial weights are part of a repeatable run
-    model = spec.build(**arch)
+def _fit_networks(store_path, spec, arch: dict, training: dict, run_dir: Path, trainer_cfg: dict, seed: int) -> list:
+    """Train training["members"] networks from seeds seed, seed + 1, ... (member 0 in `run_dir`, member i in
+    `run_dir`/member{i}, each resuming there); return a (weights, training summary) pair per member."""
     train_y = split_expression(store_path, "train")
-    if hasattr(model, "set_target_scale"):
-        model.set_target_scale(float(train_y.mean()), float(train_y.std()))
+    mean, std = float(train_y.mean()), float(train_y.std())
     loss_fn = None  # the harness's MSE
     if training["loss"] == "huber":
-        loss_fn = functools.partial(huber_loss, delta=training["huber_delta"] * float(train_y.std()))
-    datamodule = PromoterDataModule(store_path, batch_size=training["batch_size"],
-                                    num_workers=trainer_cfg.get("num_workers", 0), rc_augment=training["rc_augment"])
+        loss_fn = functools.partial(huber_loss, delta=training["huber_delta"] * std)
     # max_epochs, patience and members may grow between runs: that continues training rather than invalidating it
     recipe = {k: v for k, v in training.items() if k not in ("max_epochs", "patience", "members")}
-    signature = {"arch": arch, "training": recipe, "data": store_summary(store_path), "seed": seed}
-    return harness.fit(model, datamodule, run_dir=run_dir, training=training, trainer_cfg=trainer_cfg, seed=seed,
-                       loss_fn=loss_fn, signature=signature)
+    data = store_summary(store_path)
+    fits = []
+    for i in range(training["members"]):
+        L.seed_everything(seed + i, workers=True)  # before building: initial weights are part of a repeatable run
+        model = spec.build(**arch)
+        if hasattr(model, "set_target_scale"):
+            model.set_target_scale(mean, std)
+        datamodule = PromoterDataModule(store_path, batch_size=training["batch_size"],
+                                        num_workers=trainer_cfg.get("num_workers", 0), rc_augment=training["rc_augment"])
+        signature = {"arch": arch, "training": recipe, "data": data, "seed": seed + i}
+        fits.append(harness.fit(model, datamodule, run_dir=run_dir / f"member{i}" if i else run_dir, training=training,
+                                trainer_cfg=trainer_cfg, seed=seed + i, loss_fn=loss_fn, signature=signature))
+    return fits
 
 
 def train_promoter_model(store_path: str | Path, model_name: str, model_config: dict | None, out_model: str | Path, *,
                          trainer_cfg: dict | None = None, seed: int = 0) -> dict:
     """Fit `model_name` on the train split (early stopping on val) and save it to `out_model`.
 
-    With `members: N` (N > 1) the network is trained N times from seeds seed .. seed + N - 1 (member 0 in the
-    model's folder, member i in member{i}/, each resumable) and saved as one SeedEnsemble.
+    With `members: N` > 1 the N networks (see _fit_networks) are saved as one SeedEnsemble.
     """
     spec = get_spec(model_name, task="promoter")
     arch, training = resolve_model_config(model_name, model_config, task="promoter")
@@ -76,8 +81,7 @@ def train_promoter_model(store_path: str | Path, model_name: str, model_config: 
         summary = {"alpha": model.alpha, "n_train_used": int(len(y))}
     else:
         n_members = training["members"]
-        fits = [_fit_member(store_path, spec, arch, training, run_dir / f"member{i}" if i else run_dir, trainer_cfg or {},
-                            seed + i) for i in range(n_members)]
+        fits = _fit_networks(store_path, spec, arch, training, run_dir, trainer_cfg or {}, seed)
         members = [member for member, _ in fits]
         model = (members[0] if n_members == 1 else SeedEnsemble(members)).state_dict()
         summary = dict(fits[0][1])
