@@ -2,6 +2,8 @@
 # `snakemake --cores 2 all` runs the embedded demo (config.yaml); see README.md.
 from snakemake.utils import min_version, validate
 
+from regformer.chains.registry import CHAINS
+
 min_version("9.0")
 
 
@@ -13,24 +15,23 @@ if not workflow.overwrite_configfiles:
 
 
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+CONFIGURED_CHAINS = [chain for chain in CHAINS if chain in config]
 
 
 report: "workflow/report/workflow.rst"
 
 
+# Shared stages (train / evaluate / report any model of any chain), then each configured chain's own rules.
 include: "workflow/rules/common.smk"
-if "promoter" in config:
-
-    include: "workflow/rules/promoter.smk"
+include: "workflow/rules/models.smk"
 
 
-if "hic" in config:
+for _chain in CONFIGURED_CHAINS:
 
-    include: "workflow/rules/hic.smk"
+    include: f"workflow/rules/{_chain}.smk"
 
 
 rule all:
     default_target: True
     input:
-        promoter_reports() if "promoter" in config else [],
-        hic_reports() if "hic" in config else [],
+        chain_reports(),

@@ -19,8 +19,9 @@ import cooler
 import h5py
 import numpy as np
 
-from regformer.data.hic_regions import filtered_fraction, tile_windows
-from regformer.data.hic_targets import build_targets, window_target
+from regformer.chains.hic.regions import filtered_fraction
+from regformer.chains.hic.targets import build_targets, window_target
+from regformer.data.genome_windows import tile_windows
 
 DEFAULT = str(Path(__file__).resolve().parents[1] / "tests" / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool")
 

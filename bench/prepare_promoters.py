@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from regformer.data.promoter import prepare_promoter_dataset
+from regformer.chains.promoter.prepare import prepare_promoter_dataset
 
 
 def write_library(path: Path, n_lines: int, seed: int = 0, block: int = 500_000) -> None:

@@ -1,7 +1,7 @@
 """Benchmark: training steps per second of each torch model at demo and full size (CPU, or GPU with bf16).
 
-    .venv/bin/python bench/train_steps.py [--task promoter] [--device cpu|cuda] [--steps 10] [--batch-size 128]
-    .venv/bin/python bench/train_steps.py --task hic --batch-size 2 --steps 3   # Akita's batch of 2
+    .venv/bin/python bench/train_steps.py [--chain promoter] [--device cpu|cuda] [--steps 10] [--batch-size 128]
+    .venv/bin/python bench/train_steps.py --chain hic --batch-size 2 --steps 3   # Akita's batch of 2
 
 A full-size Hi-C model reads 2^20 bp per sequence: on a CPU use the Akita batch of 2 and few steps.
 """
@@ -16,8 +16,8 @@ import torch
 
 from regformer.data.encoding import one_hot
 from regformer.models.blocks import count_parameters
-from regformer.models.registry import MODELS
-from regformer.train.module import prediction_of
+from regformer.chains.registry import ALL_MODELS as MODELS
+from regformer.models.outputs import prediction_of
 
 
 def bench(name: str, size: str, device: str, steps: int, batch_size: int) -> dict:
@@ -59,11 +59,11 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--task", default="promoter", help="which chain's models (promoter, hic, ...)")
+    parser.add_argument("--chain", default="promoter", help="which chain's models (promoter, hic, ...)")
     parser.add_argument("--sizes", default="demo,full", help="comma-separated: demo, full")
     args = parser.parse_args()
     for name, spec in MODELS.items():
-        if spec.kind != "torch" or spec.task != args.task:
+        if spec.kind != "torch" or spec.chain != args.chain:
             continue
         for size in args.sizes.split(","):
             print(json.dumps(bench(name, size, args.device, args.steps, args.batch_size)), flush=True)

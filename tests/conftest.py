@@ -13,8 +13,8 @@ VAISHNAV = DATA / "promoter" / "vaishnav2022_random_test_defined_media_annotated
 @pytest.fixture(scope="session")
 def synthetic_store(tmp_path_factory):
     """A prepared store of 1,200 synthetic promoters (with noise-free values)."""
-    from regformer.data.promoter import prepare_promoter_dataset
-    from regformer.data.synthetic_promoter import simulate_promoter_library
+    from regformer.chains.promoter.prepare import prepare_promoter_dataset
+    from regformer.chains.promoter.synthetic import simulate_promoter_library
 
     root = tmp_path_factory.mktemp("synthetic")
     simulate_promoter_library(root / "lib.txt", root / "nf.txt", n_sequences=1200, seed=3)

@@ -12,11 +12,13 @@ import pytest
 import torch
 
 from regformer.data.encoding import encode_fixed_length
-from regformer.data.hic_dataset import HicDataModule, HicWindows, fetch_codes, flip_permutation
-from regformer.data.hic_targets import build_targets
+from regformer.chains.hic.chain import HicChain
+from regformer.chains.hic.dataset import HicDataModule, HicWindows
+from regformer.chains.hic.targets import build_targets
+from regformer.data.contact_maps import flip_permutation, triu_to_matrix
 from regformer.errors import InputError
-from regformer.evaluate.hic_metrics import triu_to_matrix
-from regformer.train.hic import train_hic_model
+from regformer.io.fasta import fetch_codes
+from regformer.train.runner import train_model
 
 COOL = str(Path(__file__).parent / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool")
 LENGTHS = {"chr4": 1_526_000, "chr12": 1_072_000}
@@ -37,7 +39,7 @@ def store(tmp_path_factory) -> Path:
     regions = [("chr4", 0, WINDOW), ("chr4", 400_000, 400_000 + WINDOW), ("chr12", 200_000, 200_000 + WINDOW),
                ("chr12", 600_000, 600_000 + WINDOW)]
     path = folder / "targets.h5"
-    build_targets({"yeast": COOL}, regions, path, bin_size=2000, crop=CROP, splits=["train", "train", "valid", "test"],
+    build_targets({"yeast": COOL}, regions, path, bin_size=2000, crop=CROP, splits=["train", "train", "val", "test"],
                   fasta=str(fasta))
     return path
 
@@ -81,7 +83,7 @@ def test_items_match_fasta_and_store_without_augmentation(store):
     np.testing.assert_array_equal(item["codes"].numpy(), _forward_codes(store, 1))
     with h5py.File(store, "r") as h5:
         np.testing.assert_array_equal(item["y"].numpy(), h5["targets"][1].astype(np.float32))
-    assert len(HicWindows(store, "valid")) == len(HicWindows(store, "test")) == 1
+    assert len(HicWindows(store, "val")) == len(HicWindows(store, "test")) == 1
 
 
 def test_reverse_complement_flips_targets_and_shift_moves_the_sequence(store):
@@ -121,7 +123,7 @@ def test_missing_fasta_is_a_clear_error(store, tmp_path):
 
 def test_distance_baseline_learns_the_mean_per_diagonal(store, tmp_path):
     out = tmp_path / "distance_baseline" / "model.pt"
-    train_hic_model(store, "distance_baseline", {}, out)
+    train_model(HicChain(), "distance_baseline", {}, store, out)
     saved = torch.load(out, weights_only=False)
     assert saved["arch"]["seq_length"] == WINDOW and saved["arch"]["n_maps"] == 1
     with h5py.File(store, "r") as h5:

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from regformer.chains.hic.metrics import contact_map_metrics, insulation
+from regformer.chains.hic.stitch import stitch_to_cool
+from regformer.data.contact_maps import triu_to_matrix
 from regformer.errors import InputError
-from regformer.evaluate.hic_metrics import (contact_map_metrics, insulation, triu_to_matrix,
-                                            uncertainty_metrics)
-from regformer.evaluate.hic_stitch import stitch_to_cool
+from regformer.evaluate.uncertainty import uncertainty_metrics
 
 N_BINS, OFFSET, MAPS = 40, 2, ["wt", "mut"]
 

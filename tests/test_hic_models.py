@@ -1,19 +1,18 @@
 """Akita, its transformer and its VAE: parameter counts, architecture, shapes, symmetry, the VAE loss."""
 
 import math
-from functools import partial
 
 import pytest
 import torch
 
 from regformer.models.akita import Akita
 from regformer.models.akita_transformer import AkitaTransformer
-from regformer.models.akita_vae import AkitaVAE, gaussian_kl, predict_with_uncertainty, vae_loss
+from regformer.models.akita_vae import AkitaVAE, gaussian_kl, vae_loss
 from regformer.models.blocks import count_parameters
-from regformer.models.hic_blocks import (ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates,
-                                         upper_triangle_size)
-from regformer.models.hic_specs import HIC_MODEL_SPECS
-from regformer.train.module import RegressionTask
+from regformer.chains.hic.specs import MODELS
+from regformer.data.contact_maps import upper_triangle_size
+from regformer.models.hic_blocks import ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates
+from regformer.train.module import SupervisedTask
 
 CLASSES = {"akita": Akita, "akita_transformer": AkitaTransformer, "akita_vae": AkitaVAE}
 FULL_PIXELS = 99_681  # 512 bins - 2 x 32 cropped = 448; upper triangle from offset 2
@@ -21,7 +20,7 @@ DEMO_PIXELS = 24_753  # 256 bins - 2 x 16 cropped = 224
 
 
 def build(name: str, size: str) -> torch.nn.Module:
-    return CLASSES[name](**HIC_MODEL_SPECS[name][size])
+    return CLASSES[name](**getattr(MODELS[name], size))
 
 
 def prediction(output):
@@ -30,7 +29,7 @@ def prediction(output):
 
 def demo_input(batch: int = 2, seed: int = 0) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
-    bases = torch.randint(0, 4, (batch, HIC_MODEL_SPECS["akita"]["demo"]["seq_length"]), generator=generator)
+    bases = torch.randint(0, 4, (batch, getattr(MODELS["akita"], "demo")["seq_length"]), generator=generator)
     return torch.nn.functional.one_hot(bases, 4).transpose(1, 2).float()
 
 
@@ -39,7 +38,7 @@ def test_full_size_akita_matches_published_count():
     assert count_parameters(model) == 746_149
     keras_style = count_parameters_keras_style(model)
     assert keras_style == 751_653
-    assert abs(keras_style - HIC_MODEL_SPECS["akita"]["paper_parameters"]) / 751_653 < 0.001  # stated tolerance 0.1%
+    assert abs(keras_style - getattr(MODELS["akita"], "paper_parameters")) / 751_653 < 0.001  # stated tolerance 0.1%
     assert model.tower.n_tower == 10 and len(model.tower) == 11
     assert model.tower[0][1].kernel_size == (11,) and model.tower[1][1].kernel_size == (5,)
     assert len(model.dilated) == 8 and model.dilated[0].dilate[1].out_channels == 48
@@ -158,8 +157,10 @@ def test_vae_samples_in_training_and_uses_the_mean_in_eval():
 def test_predict_with_uncertainty_gives_spread_and_interval():
     torch.manual_seed(0)
     model = build("akita_vae", "demo").train()
-    summary = predict_with_uncertainty(model, demo_input(batch=1, seed=3), n_samples=8, interval=0.9)
-    mean, std, lower, upper = summary
+    summary = model.predict_with_uncertainty(demo_input(batch=1, seed=3), n_samples=8, interval=0.9)
+    samples, mean, std, lower, upper = summary
+    assert samples.shape == (8, 1, DEMO_PIXELS, 5)
+    torch.testing.assert_close(samples.mean(0), mean)
     assert mean.shape == std.shape == lower.shape == upper.shape == (1, DEMO_PIXELS, 5)
     assert (std > 0).all()
     assert (lower <= mean).all() and (mean <= upper).all() and (upper > lower).any()
@@ -168,10 +169,9 @@ def test_predict_with_uncertainty_gives_spread_and_interval():
 
 def test_vae_trains_through_the_harness():
     torch.manual_seed(0)
-    spec = HIC_MODEL_SPECS["akita_vae"]
-    training = spec["training"]
-    loss_fn = partial(vae_loss, kl_weight=training["kl_weight"], prior_sigma=training["prior_sigma"])
-    task = RegressionTask(build("akita_vae", "demo"), loss_fn, lr=training["lr"], optimizer=training["optimizer"],
+    training = MODELS["akita_vae"].training
+    model = build("akita_vae", "demo")
+    task = SupervisedTask(model, model.training_loss, lr=training["lr"], optimizer=training["optimizer"],
                           momentum=training["momentum"])
     optimizer = task.configure_optimizers()
     batch = {"x": demo_input(), "y": torch.randn(2, DEMO_PIXELS, 5)}
@@ -184,13 +184,14 @@ def test_vae_trains_through_the_harness():
 
 
 def test_specs_follow_the_papers():
-    akita, transformer, vae = (HIC_MODEL_SPECS[n]["training"] for n in ("akita", "akita_transformer", "akita_vae"))
+    akita, transformer, vae = (MODELS[n].training for n in ("akita", "akita_transformer", "akita_vae"))
     assert (akita["lr"], akita["momentum"], akita["gradient_clip_val"]) == (0.0065, 0.99575, 10.0)
     assert akita["patience"] == 12 and not akita["swa"] and transformer["swa"] and vae["swa"]
     assert (transformer["lr"], transformer["swa_lr"], transformer["max_epochs"], transformer["patience"]) == (
         0.0045, 0.00085, 65, 40)
-    assert (vae["lr"], vae["swa_lr"], vae["prior_sigma"]) == (0.004, 0.0025, 1.0)
-    assert all(s["training"]["batch_size"] == 2 and s["training"]["shift_augment"] == 11
-               for name, s in HIC_MODEL_SPECS.items() if name != "distance_baseline")
+    assert (vae["lr"], vae["swa_lr"]) == (0.004, 0.0025)
+    assert (MODELS["akita_vae"].full["kl_weight"], MODELS["akita_vae"].full["prior_sigma"]) == (1.0, 1.0)
+    assert all(s.training["batch_size"] == 2 and s.training["shift_augment"] == 11
+               for name, s in MODELS.items() if name != "distance_baseline")
     with pytest.raises(ValueError):
-        AkitaTransformer(**dict(HIC_MODEL_SPECS["akita_transformer"]["demo"], n_heads=3))
+        AkitaTransformer(**dict(getattr(MODELS["akita_transformer"], "demo"), n_heads=3))

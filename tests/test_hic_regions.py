@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regformer.data.hic_regions import define_regions, find_contigs, n_runs, open_fasta, read_bed, read_regions
+from regformer.chains.hic.regions import define_regions, read_regions
+from regformer.data.genome_windows import find_contigs, genome_windows, read_bed
 from regformer.errors import InputError
+from regformer.io.fasta import n_runs, open_fasta
 
 COOL = Path(__file__).parent / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool"
 BIN, SEQ, TRAIN, EVAL = 100, 2000, 500, 1000
@@ -51,11 +53,8 @@ def make_cooler(path: Path, chromsizes: dict[str, int], bin_size: int = BIN,
     rng = np.random.default_rng(0)
     bins = cooler.binnify(pd.Series(chromsizes), bin_size)
     offsets = np.concatenate(([0], np.cumsum([-(-n // bin_size) for n in chromsizes.values()])))
-    i, j = [], []
-    for lo, hi in zip(offsets[:-1], offsets[1:]):
-        for d in range(20):
-            i.append(np.arange(lo, hi - d))
-            j.append(np.arange(lo + d, hi))
+    i, j = zip(*[(np.arange(lo, hi - d), np.arange(lo + d, hi)) for lo, hi in zip(offsets[:-1], offsets[1:])
+                 for d in range(20)])  # the first 20 diagonals of each chromosome
     pixels = pd.DataFrame({"bin1_id": np.concatenate(i), "bin2_id": np.concatenate(j)})
     pixels["count"] = rng.integers(5, 50, len(pixels))
     uri = str(path)
@@ -125,15 +124,15 @@ def test_windows_aligned_strided_and_held_out(genome, tmp_path):
     df = read_regions(out)
     assert list(df.columns) == ["chrom", "start", "end", "split", "cooler_chrom", "filtered_a", "filtered_b"]
     assert (df.chrom == df.cooler_chrom).all()
-    assert dict(df.groupby("chrom").split.unique().map(tuple)) == {"chrA": ("train",), "chrB": ("valid",),
+    assert dict(df.groupby("chrom").split.unique().map(tuple)) == {"chrA": ("train",), "chrB": ("val",),
                                                                   "chrC": ("test",)}
     expected = {"chrA": list(range(0, 6_001, TRAIN)) + list(range(9_600, 18_001, TRAIN)),
                 "chrB": list(range(0, 10_001, EVAL)) + [13_000], "chrC": list(range(400, 10_000, EVAL))}
     for chrom, starts in expected.items():
         assert list(df.start[df.chrom == chrom]) == starts
     assert ((df.end - df.start) == SEQ).all() and (df.start % BIN == 0).all()
-    assert summary["windows"] == {"train": 30, "valid": 12, "test": 10}
-    assert summary["dropped"] == {"train": 0, "valid": 0, "test": 0}
+    assert summary["windows"] == {"train": 30, "val": 12, "test": 10}
+    assert summary["dropped"] == {"train": 0, "val": 0, "test": 0}
     assert summary["contigs"] == 5 and summary["contig_length"] == 8_000 + 10_450 + 12_000 + 2_050 + 11_650
 
 
@@ -143,7 +142,7 @@ def test_random_contig_assignment_is_seeded_and_disjoint(genome, tmp_path):
     _run(genome, tmp_path / "1b.tsv", seed=1, **kw)
     _run(genome, tmp_path / "2.tsv", seed=2, **kw)
     assert (tmp_path / "1.tsv").read_bytes() == (tmp_path / "1b.tsv").read_bytes()
-    assert s1["contigs"] == N_RCONTIGS and s1["contigs_per_split"] == {"train": 18, "valid": 6, "test": 6}
+    assert s1["contigs"] == N_RCONTIGS and s1["contigs_per_split"] == {"train": 18, "val": 6, "test": 6}
     splits = []
     for name in ("1", "2"):
         df = read_regions(tmp_path / f"{name}.tsv")
@@ -167,7 +166,7 @@ def test_filtered_fraction_drops_exactly_the_windows_over_threshold(genome, tmp_
     df, alldf = read_regions(out), read_regions(tmp_path / "all.tsv")
     key = lambda d: set(zip(d.chrom, d.start))  # noqa: E731
     assert key(alldf) - key(df) == {("chrA", 0), ("chrB", 9_000), ("chrB", 10_000)}
-    assert summary["dropped"] == {"train": 1, "valid": 2, "test": 0}
+    assert summary["dropped"] == {"train": 1, "val": 2, "test": 0}
     assert {s: full["windows"][s] - summary["windows"][s] for s in full["windows"]} == summary["dropped"]
     row = alldf.set_index(["chrom", "start"])
     assert row.loc[("chrA", 0), "filtered_a"] == 0.5 and row.loc[("chrA", 500), "filtered_a"] == 0.25
@@ -209,7 +208,7 @@ def test_chr_prefix_mismatch_then_alias_table_fixes_it(yeast_fasta, tmp_path):
             for c, cc, s, _ in tiled}  # direct per-window fetch from the real cooler
     kept = [(c, s, split) for c, _, s, split in tiled if frac[c, s] <= 0.06]
     assert list(zip(df.chrom, df.start, df.split)) == kept
-    assert summary["dropped"] == {"train": 2, "valid": 0, "test": 1}  # real filtered bins, threshold in between
+    assert summary["dropped"] == {"train": 2, "val": 0, "test": 1}  # real filtered bins, threshold in between
     np.testing.assert_allclose(df.filtered_g1, [frac[c, s] for c, s, _ in kept], atol=1e-6)
 
 
@@ -257,7 +256,7 @@ def test_bad_config_and_inputs_leave_old_output_alone(genome, tmp_path):
              ({"valid_chroms": ["chrB"], "test_chroms": ["chrC"], "blacklist_bed": str(bed)}, "'chrZ' is not in"),
              ({"chromosomes": ["chrA", "chrS"], "test_chroms": ["chrS"], "valid_fraction": 0}, "no usable test"),
              ({"chromosomes": ["chrA", "chrB", "chrS"], "valid_chroms": ["chrS"], "test_chroms": ["chrB"]},
-              "no usable valid"),
+              "no usable val"),
              ({"train_stride": 550}, "not a positive multiple")]
     for kw, message in cases:
         with pytest.raises(InputError) as err:
@@ -273,7 +272,29 @@ def test_read_regions_checks_columns(tmp_path):
     pd.DataFrame({"chrom": ["1"], "start": [0], "end": [10], "split": ["train"]}).to_csv(bad, sep="\t", index=False)
     with pytest.raises(InputError, match="cooler_chrom"):
         read_regions(bad)
-    pd.DataFrame({"chrom": ["1"], "start": [0], "end": [10], "split": ["dev"], "cooler_chrom": ["1"],
-                  "filtered_a": [0.0]}).to_csv(bad, sep="\t", index=False)
-    with pytest.raises(InputError, match="split"):
-        read_regions(bad)
+    for label in ("dev", "valid"):  # "valid" was the label before the train/val/test contract: rebuild such TSVs
+        pd.DataFrame({"chrom": ["1"], "start": [0], "end": [10], "split": [label], "cooler_chrom": ["1"],
+                      "filtered_a": [0.0]}).to_csv(bad, sep="\t", index=False)
+        with pytest.raises(InputError, match="train/val/test"):
+            read_regions(bad)
+
+
+def test_genome_windows_hold_out_chromosomes_and_stay_inside_contigs(genome, tmp_path):
+    """Held-out chromosomes, fractions, N runs, contig ends and tie order of the windowing shared by chains."""
+    (fa, sizes), chroms = open_fasta(genome["fasta"]), ["chrA", "chrB", "chrC", "chrR"]
+    kw = {"seed": 3, "min_gap": 1000, "seq_length": SEQ, "bin_size": BIN, "train_stride": TRAIN, "eval_stride": EVAL}
+    df = genome_windows(fa, chroms, sizes, held_out={"val": ["chrB"]}, fractions={"val": 0.3, "test": 0.3}, **kw)
+    assert list(df.columns) == ["chrom", "start", "end", "split"] and set(df.split) == {"train", "val", "test"}
+    assert set(df.chrom[df.split == "val"]) == {"chrB"} and set(df.split[df.chrom == "chrB"]) == {"val"}
+    assert (df.split == "test").sum() >= 5 and "chrB" not in set(df.chrom[df.split == "test"])
+    assert ((df.end - df.start) == SEQ).all() and (df.start % BIN == 0).all() and (df.end <= df.chrom.map(sizes)).all()
+    for chrom, start, end in zip(df.chrom, df.start, df.end):  # short N runs are fine, a 1000 bp gap is not
+        assert "N" * 1000 not in fa[chrom][start:end].upper(), (chrom, start)
+    _run(genome, tmp_path / "r.tsv", chromosomes=chroms, valid_chroms=["chrB"], valid_fraction=0.3,
+         test_fraction=0.3, seed=3, max_filtered_fraction=1.0)
+    pd.testing.assert_frame_equal(read_regions(tmp_path / "r.tsv")[list(df.columns)], df)
+    r = [genome_windows(fa, ["chrR"], sizes, held_out={}, fractions=f, **kw) for f in
+         ({"val": 0.2, "test": 0.2}, {"test": 0.2, "val": 0.2})]
+    pd.testing.assert_frame_equal(r[0], r[1])  # equal fractions tie at once: "val" is served first either way
+    k = r[0].start // R_PERIOD  # each window's contig: one split per contig, never past the contig's end
+    assert (r[0].end <= k * R_PERIOD + R_CONTIG).all() and (r[0].groupby(k).split.nunique() == 1).all()

@@ -13,8 +13,9 @@ from cooltools.lib import numutils
 from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
 from scipy.ndimage import gaussian_filter
 
-from regformer.data.hic_targets import (build_targets, check_resolution, clip_near_diagonal, gaussian_smooth,
-                                        observed_over_expected, window_target)
+from regformer.chains.hic.coolers import check_resolution
+from regformer.chains.hic.targets import (build_targets, clip_near_diagonal, gaussian_smooth, observed_over_expected,
+                                          window_target)
 from regformer.errors import InputError
 
 COOL = Path(__file__).parent / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool"

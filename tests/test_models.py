@@ -7,8 +7,9 @@ import torch
 from regformer.data.encoding import one_hot, reverse_complement_codes, reverse_complement_one_hot
 from regformer.models.blocks import count_parameters
 from regformer.models.kmer_ridge import kmer_counts, n_kmer_features
-from regformer.models.registry import MODELS, resolve_model_config
-from regformer.train.module import RegressionTask
+from regformer.chains.registry import ALL_MODELS as MODELS
+from regformer.models.registry import resolve_model_config
+from regformer.train.module import SupervisedTask
 
 
 def test_full_size_promoter_transformer_matches_deck_within_5_percent():
@@ -47,8 +48,8 @@ def test_kmer_counts_by_hand():
 
 
 def test_one_training_step_updates_weights_and_loss_is_finite():
-    arch, training = resolve_model_config("promoter_transformer", {})
-    task = RegressionTask(MODELS["promoter_transformer"].build(**arch), lr=1e-3)
+    arch, training = resolve_model_config(MODELS["promoter_transformer"], {})
+    task = SupervisedTask(MODELS["promoter_transformer"].build(**arch), lr=1e-3)
     optimizer = task.configure_optimizers()
     batch = {"x": one_hot(torch.randint(0, 4, (8, 110))), "y": torch.rand(8) * 17}
     before = [p.detach().clone() for p in task.parameters()]

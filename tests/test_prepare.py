@@ -8,7 +8,7 @@ import pytest
 from conftest import DREAM
 
 from regformer.data.encoding import decode
-from regformer.data.promoter import prepare_promoter_dataset
+from regformer.chains.promoter.prepare import prepare_promoter_dataset
 from regformer.errors import InputError
 
 

@@ -9,7 +9,7 @@ from conftest import DREAM, VAISHNAV
 
 from regformer.data.encoding import decode, encode_fixed_length
 from regformer.errors import InputError
-from regformer.io.promoter_files import iter_promoter_chunks
+from regformer.chains.promoter.files import iter_promoter_chunks
 
 
 def _all(path, **kw):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 
+import h5py
 import numpy as np
-import pandas as pd
 import pytest
 
 from regformer.errors import InputError
-from regformer.report.html import load_curves, load_metrics, write_report
+from regformer.report.html import image, load_curves, load_metrics, load_predictions, write_report
 
 CSV_HEADER = "epoch,step,train_loss,val_loss,val_pearson\n"
 CSV_ROWS = (
@@ -23,6 +25,18 @@ CSV_ROWS = (
 )
 
 
+def write_predictions(path, prediction, measured=None, std=None):
+    """A predictions.h5 as the chains' evaluate rules write it (float16 predictions, store row ids)."""
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("prediction", data=np.asarray(prediction, dtype=np.float16))
+        h5.create_dataset("rows", data=np.arange(len(prediction)))
+        if measured is not None:
+            h5.create_dataset("measured", data=measured)
+        if std is not None:
+            h5.create_dataset("std", data=np.asarray(std, dtype=np.float16))
+    return path
+
+
 def make_model(root, name, metrics, *, predictions=True, curves=True, n=6000, noise=0.5):
     """A model directory laid out as the workflow writes it."""
     directory = root / name
@@ -31,10 +45,7 @@ def make_model(root, name, metrics, *, predictions=True, curves=True, n=6000, no
     if predictions:
         rng = np.random.default_rng(1)
         measured = rng.normal(size=n)
-        frame = pd.DataFrame(
-            {"measured": measured, "predicted": measured + rng.normal(scale=noise, size=n), "noise_free": measured}
-        )
-        frame.to_csv(directory / "predictions.tsv", sep="\t", index=False)
+        write_predictions(directory / "predictions.h5", measured + rng.normal(scale=noise, size=n), measured)
     if curves:
         (directory / "train").mkdir()
         (directory / "train" / "metrics.csv").write_text(CSV_HEADER + CSV_ROWS)
@@ -127,7 +138,7 @@ def test_report_without_any_figures(tmp_path):
     ridge = make_model(tmp_path, "ridge", {"pearson": 0.5}, predictions=False, curves=False)
     html = write_report(tmp_path / "r.html", title="t", dataset="d", models={"ridge": ridge}).read_text()
     assert "data:image/png;base64," not in html
-    assert "No model wrote predictions.tsv." in html
+    assert "No model wrote predictions.h5 with measured values." in html
     assert "<b>" not in html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]  # one model: nothing to rank
 
 
@@ -138,6 +149,91 @@ def test_missing_metrics_raises_input_error_naming_the_file(tmp_path, two_models
         write_report(tmp_path / "r.html", title="t", dataset="d", models={**two_models, "cnn": empty})
     assert str(empty / "metrics.json") in str(caught.value)
     assert "metrics.json" in caught.value.fix
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_skips_the_scatter_for_map_predictions(tmp_path, two_models):
+    """A Hi-C style predictions.h5 (2-D maps, no measured values) gets no scatter panel."""
+    hic = make_model(tmp_path, "akita", {"pearson": 0.6}, predictions=False, curves=False)
+    write_predictions(hic / "predictions.h5", np.zeros((4, 10)), std=np.ones((4, 10)))
+    html = write_report(tmp_path / "r.html", title="t", dataset="d", models={"akita": hic}).read_text()
+    assert "data:image/png;base64," not in html
+    assert "No model wrote predictions.h5 with measured values." in html
+    with_scatter = write_report(tmp_path / "s.html", title="t", dataset="d",
+                                models={**two_models, "akita": hic}).read_text()
+    assert with_scatter.count("data:image/png;base64,") == 2  # the transformer's scatter + its curves
+
+
+def test_report_without_scatter_ignores_predictions(tmp_path, two_models):
+    broken = make_model(tmp_path, "broken", {"pearson": 0.1}, predictions=False, curves=False)
+    (broken / "predictions.h5").write_text("not hdf5")
+    html = write_report(tmp_path / "r.html", title="t", dataset="d", models={**two_models, "broken": broken},
+                        scatter=False).read_text()
+    assert "Predicted vs measured" not in html and "scatter plots" not in html
+    assert html.count("data:image/png;base64,") == 1  # loss curves only
+
+
+def test_report_is_group_readable_whatever_the_umask(tmp_path, two_models):
+    old = os.umask(0o077)
+    try:
+        out = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_image_inlines_png_or_says_what_is_missing():
+    assert image(None, "alt", "No <maps>.") == '<p class="note">No &lt;maps&gt;.</p>'
+    tag = image(b"\x89PNG", 'a "b"', "unused")
+    assert tag.startswith('<img src="data:image/png;base64,iVBORw==')
+    assert 'alt="a &quot;b&quot;"' in tag
+
+
+def test_load_predictions_reads_measured_and_predicted(tmp_path):
+    path = write_predictions(tmp_path / "predictions.h5", [0.5, 1.5, -2.0], measured=[1, 2, -3], std=[0.1] * 3)
+    frame = load_predictions(path)
+    assert list(frame.columns) == ["measured", "predicted"]
+    assert frame["measured"].tolist() == [1.0, 2.0, -3.0]
+    assert frame["predicted"].tolist() == [0.5, 1.5, -2.0]
+    assert frame.dtypes.tolist() == [np.float64, np.float64]
+
+
+def test_load_predictions_is_none_without_scalar_targets(tmp_path):
+    maps = write_predictions(tmp_path / "maps.h5", np.ones((3, 5, 5)))
+    assert load_predictions(maps) is None
+    unmeasured = write_predictions(tmp_path / "unmeasured.h5", [1.0, 2.0])
+    assert load_predictions(unmeasured) is None
+    maps_measured = write_predictions(tmp_path / "mm.h5", np.ones((3, 5)), measured=np.ones((3, 5)))
+    assert load_predictions(maps_measured) is None
+
+
+def test_load_predictions_rejects_a_file_that_is_not_hdf5(tmp_path):
+    path = tmp_path / "predictions.h5"
+    path.write_text("measured\tpredicted\n1\t2\n")
+    with pytest.raises(InputError) as caught:
+        load_predictions(path)
+    assert caught.value.source == str(path)
+    assert "HDF5" in caught.value.problem
+    assert "predictions.h5" in caught.value.fix
+
+
+def test_load_predictions_rejects_missing_prediction_or_mismatched_lengths(tmp_path):
+    path = tmp_path / "empty.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("measured", data=[1.0, 2.0])
+    with pytest.raises(InputError, match="no 'prediction' dataset"):
+        load_predictions(path)
+    short = write_predictions(tmp_path / "short.h5", [1.0, 2.0], measured=[1.0, 2.0, 3.0])
+    with pytest.raises(InputError, match="shape"):
+        load_predictions(short)
+
+
+def test_broken_predictions_fail_the_report_naming_the_file(tmp_path, two_models):
+    (two_models["transformer"] / "predictions.h5").write_bytes(b"\0" * 64)
+    with pytest.raises(InputError) as caught:
+        write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models)
+    assert caught.value.source == str(two_models["transformer"] / "predictions.h5")
     assert not (tmp_path / "r.html").exists()
 
 
@@ -170,15 +266,16 @@ def test_load_curves_averages_per_step_train_rows(tmp_path):
 
 
 def test_promoter_report_says_when_a_model_is_a_seed_ensemble(tmp_path):
-    from regformer.report.promoter import write_promoter_report
+    from regformer.chains.promoter.report import write_promoter_report
 
     summary = tmp_path / "summary.json"
     summary.write_text(json.dumps({"length": 110, "n_duplicates": 0, "n_records": 6000, "seed": 0,
                                    "fractions": {"train": 0.8, "val": 0.1, "test": 0.1}, "noise_ceiling": None}))
     scores = {"pearson": 0.65, "spearman": 0.67, "r2": 0.42, "mse": 3.4, "n_test": 600}
-    ensemble = make_model(tmp_path, "promoter_transformer", {**scores, "n_parameters": 4 * 501_185, "members": 4})
+    ensemble = make_model(tmp_path, "promoter_transformer", {**scores, "n_parameters": 4 * 501_185,
+                                                                    "training": {"members": 4}})
     ridge = make_model(tmp_path, "kmer_ridge", {**scores, "n_parameters": 5461}, predictions=False, curves=False)
     html = write_promoter_report(tmp_path / "report.html", "d", summary,
-                                 [ensemble / "metrics.json", ridge / "metrics.json"]).read_text()
+                                 {"promoter_transformer": ensemble, "kmer_ridge": ridge}).read_text()
     assert "2,004,740 parameters as configured here (a seed ensemble of 4 networks, predictions averaged)" in html
     assert html.count("seed ensemble") == 1  # not said of the single ridge model

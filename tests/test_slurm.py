@@ -56,8 +56,8 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 # because the CI node's A100 is fake (Lightning itself trains on the CPU: trainer.accelerator: cpu).
 SLURM_ARGS = ("--profile", str(REPO / "profiles" / "slurm"), "--slurm-no-account", "--jobs", "4",
               "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
-              "--set-resources", "train_promoter_model:slurm_partition=gpu", "train_promoter_model:gpu=1",
-              "train_promoter_model:gpu_model=a100", "train_promoter_model:cpus_per_gpu=1")
+              "--set-resources", "train_model:slurm_partition=gpu", "train_model:gpu=1",
+              "train_model:gpu_model=a100", "train_model:cpus_per_gpu=1")
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_rerunning_one_target_on_the_cluster_reruns_only_it(runs):
     _, cluster = runs
     target = "results/promoter/demo/kmer_ridge/metrics.json"
     before = {p: p.stat().st_mtime for p in (cluster / "results/promoter/demo").rglob("*.json")}
-    result = _snakemake(cluster, target, "--forcerun", "evaluate_promoter_model", *SLURM_ARGS)
+    result = _snakemake(cluster, target, "--forcerun", "evaluate_model", *SLURM_ARGS)
     output = result.stdout + result.stderr
     assert "1 of 1 steps (100%) done" in output
     changed = [p for p, t in before.items() if p.stat().st_mtime != t]

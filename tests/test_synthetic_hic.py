@@ -8,8 +8,9 @@ import pandas as pd
 import pyfaidx
 import pytest
 
-from regformer.data.synthetic_hic import (CTCF_CORE, CTCF_WEAK, _complement, convergent_pairs, expected_band,
-                                          simulate_hic)
+from regformer.chains.hic.synthetic import simulate_hic
+from regformer.chains.hic.synthetic_genome import CTCF_CORE, CTCF_WEAK, convergent_pairs, reverse_complement
+from regformer.chains.hic.synthetic_maps import expected_band
 from regformer.errors import InputError
 
 CHROMS = {"chr1": 400_000, "chr2": 400_000}
@@ -73,7 +74,7 @@ def test_fasta_gap_and_sites(sim):
     assert sim["summary"]["n_sites"] == sites["name"].value_counts().to_dict()
     for row in sites.itertuples(index=False):
         core = CTCF_CORE if row.name == "strong" else CTCF_WEAK
-        want = core if row.strand == "+" else _complement(core)
+        want = core if row.strand == "+" else reverse_complement(core)
         assert str(fasta[row.chrom][row.start:row.end]).upper() == want, row
     gc = np.mean([b in "GC" for b in str(fasta["chr2"][:])])
     assert 0.39 < gc < 0.43

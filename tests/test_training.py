@@ -2,20 +2,30 @@
 
 import json
 
+import h5py
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from regformer.chains.promoter.chain import PromoterChain
+from regformer.chains.promoter.specs import MODELS
 from regformer.errors import InputError
-from regformer.evaluate.promoter import evaluate_promoter_model, predict_codes
+from regformer.evaluate.runner import evaluate_model, predict_split
 from regformer.models.ensemble import SeedEnsemble
+from regformer.models.outputs import huber_loss, mse_loss
 from regformer.models.saved import load_trained
-from regformer.train.module import huber_loss, mse_loss
-from regformer.train.promoter import read_split, train_promoter_model
+from regformer.train.runner import train_model
+
+CHAIN = PromoterChain()
 
 TINY = dict(stem_filters=8, conv_channels=16, n_residual=1, d_model=16, n_heads=2, n_transformer=1, ff_dim=32,
             lstm_hidden=8, dense_hidden=16, batch_size=128, patience=50)
 CPU = {"accelerator": "cpu", "progress_bar": False}
+
+
+def train_promoter_model(store, model, config, out, **kwargs):
+    return train_model(CHAIN, model, config, store, out, **kwargs)
 
 
 def _epochs(run_dir):
@@ -54,11 +64,17 @@ def test_cpu_training_is_repeatable(synthetic_store, tmp_path):
 def test_evaluation_writes_metrics_and_predictions(synthetic_store, tmp_path):
     out = tmp_path / "kmer_ridge" / "model.pt"
     train_promoter_model(synthetic_store, "kmer_ridge", {}, out)
-    metrics = evaluate_promoter_model(synthetic_store, out, tmp_path / "metrics.json", tmp_path / "pred.tsv")
-    assert set(metrics) >= {"pearson", "spearman", "r2", "mse", "n_test"}
+    metrics = evaluate_model(CHAIN, synthetic_store, out, tmp_path / "metrics.json", tmp_path / "pred.h5")
+    assert set(metrics) >= {"pearson", "spearman", "r2", "mse", "n_test", "training"}
     assert json.loads((tmp_path / "metrics.json").read_text())["n_test"] == metrics["n_test"] == 120
-    predictions = pd.read_csv(tmp_path / "pred.tsv", sep="\t")
-    assert list(predictions.columns) == ["line", "sequence", "measured", "noise_free", "predicted"]
+    assert metrics["training"]["alpha"] in MODELS["kmer_ridge"].demo["alphas"]
+    with h5py.File(tmp_path / "pred.h5", "r") as h5:
+        assert set(h5) == {"prediction", "measured", "rows", "line", "noise_free"}
+        with h5py.File(synthetic_store, "r") as store:
+            test = store["index/test"][:]
+            assert np.array_equal(h5["rows"][:], test)
+            assert np.array_equal(h5["measured"][:], store["expression"][:][test])
+        assert h5["prediction"].shape == (120,)
     assert metrics["pearson"] > 0.5  # the planted motifs are learnable from k-mer counts
 
 
@@ -92,7 +108,7 @@ def test_seed_ensemble_averages_the_single_seed_models(synthetic_store, tmp_path
     config = {**TINY, "max_epochs": 1}
     path = tmp_path / "ensemble" / "model.pt"
     train_promoter_model(synthetic_store, "promoter_transformer", config, path, trainer_cfg=CPU, seed=5)
-    singles = [load_trained(path)[1]]
+    singles = [load_trained(path, MODELS)[1]]
     # growing to two members keeps the trained one (member 0) and adds member 1 from seed 6
     summary = train_promoter_model(synthetic_store, "promoter_transformer", {**config, "members": 2}, path,
                                    trainer_cfg=CPU, seed=5)
@@ -100,10 +116,10 @@ def test_seed_ensemble_averages_the_single_seed_models(synthetic_store, tmp_path
     assert (path.parent / "member1" / "checkpoints" / "last.ckpt").is_file()
     single6 = tmp_path / "seed6" / "model.pt"
     train_promoter_model(synthetic_store, "promoter_transformer", config, single6, trainer_cfg=CPU, seed=6)
-    singles.append(load_trained(single6)[1])
-    saved, ensemble = load_trained(path)
+    singles.append(load_trained(single6, MODELS)[1])
+    saved, ensemble = load_trained(path, MODELS)
     assert isinstance(ensemble, SeedEnsemble) and len(ensemble.members) == 2 and saved["members"] == 2
-    codes = read_split(synthetic_store, "test")[0]
-    first, second = (torch.from_numpy(predict_codes(model, codes)) for model in singles)
+    first, second = (torch.from_numpy(predict_split(CHAIN, model, synthetic_store).prediction) for model in singles)
     assert not torch.allclose(first, second)
-    assert torch.allclose(torch.from_numpy(predict_codes(ensemble, codes)), (first + second) / 2, atol=1e-5)
+    mean = torch.from_numpy(predict_split(CHAIN, ensemble, synthetic_store).prediction)
+    assert torch.allclose(mean, (first + second) / 2, atol=1e-5)

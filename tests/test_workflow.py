@@ -76,7 +76,7 @@ def test_hic_demo_runs_through_to_the_report(demo_run):
 def test_snakemake_report_and_nothing_left_to_do(demo_run):
     _snakemake(demo_run, "--report", str(demo_run / "report.html"))
     text = (demo_run / "report.html").read_text()
-    assert "Random promoters" in text and "Hi-C / Micro-C" in text
+    assert "Models of the" in text and "promoter" in text and "hic" in text  # both chains' reports, captioned
     dry = _snakemake(demo_run, "all", "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
@@ -84,9 +84,9 @@ def test_snakemake_report_and_nothing_left_to_do(demo_run):
 @pytest.mark.slow
 def test_rerunning_one_target_reruns_only_that_target(demo_run):
     target = "results/promoter/demo/kmer_ridge/metrics.json"
-    out = _snakemake(demo_run, target, "--forcerun", "evaluate_promoter_model", "--dry-run")
+    out = _snakemake(demo_run, target, "--forcerun", "evaluate_model", "--dry-run")
     text = out.stdout + out.stderr
-    assert "evaluate_promoter_model" in text and "train_promoter_model" not in text
+    assert "evaluate_model" in text and "train_model" not in text
 
 
 def test_bad_config_stops_before_any_job(tmp_path):
@@ -143,7 +143,7 @@ def test_accelerator_switch_sets_the_slurm_request(tmp_path, accelerator, expect
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     out = _snakemake(tmp_path, "results/promoter/demo/kmer_ridge/model.pt", "--dry-run")
     text = out.stdout + out.stderr
-    train_job = text[text.index("rule train_promoter_model"):]
+    train_job = text[text.index("rule train_model"):]
     resources = next(line for line in train_job.splitlines() if "resources:" in line)
     for item in expected:
         assert item in resources, resources

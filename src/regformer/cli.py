@@ -1,7 +1,7 @@
 """The `regformer` command.
 
 regformer models [--json]      every model of every chain with its parameter counts
-regformer train promoter|hic   train one model (the workflow's training rules call this)
+regformer train CHAIN          train one model of a chain (the workflow's train_model rule calls this)
 """
 
 from __future__ import annotations
@@ -11,21 +11,22 @@ import json
 import os
 import sys
 
+from regformer.chains.registry import ALL_MODELS, CHAINS
 from regformer.models.registry import models_table
 
 
 def _models(args: argparse.Namespace) -> int:
-    rows = models_table()
+    rows = models_table(ALL_MODELS)
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()
         return 0
-    header = f"{'model':<24}{'task':<10}{'kind':<9}{'params (full)':>15}{'params (demo)':>15}{'paper':>13}"
+    header = f"{'model':<24}{'chain':<10}{'kind':<13}{'params (full)':>15}{'params (demo)':>15}{'paper':>13}"
     print(header)
     print("-" * len(header))
     for r in rows:
         paper = f"{r['paper_parameters']:,}" if r["paper_parameters"] else "-"
-        print(f"{r['model']:<24}{r['task']:<10}{r['kind']:<9}{r['parameters_full']:>15,}{r['parameters_demo']:>15,}{paper:>13}")
+        print(f"{r['model']:<24}{r['chain']:<10}{r['kind']:<13}{r['parameters_full']:>15,}{r['parameters_demo']:>15,}{paper:>13}")
     return 0
 
 
@@ -33,8 +34,7 @@ def _train(args: argparse.Namespace) -> int:
     """Train one model; under srun every task (one per GPU) runs this, and rank 0 writes the outputs."""
     from regformer.logs import log_to
     from regformer.train.harness import trainer_for_job
-    from regformer.train.hic import train_hic_model
-    from regformer.train.promoter import train_promoter_model
+    from regformer import stages
 
     rank = int(os.environ.get("SLURM_PROCID", "0"))
     log = args.log if rank == 0 else f"{args.log}.rank{rank}"
@@ -44,9 +44,8 @@ def _train(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(max(1, torch_threads))
-        train = {"promoter": train_promoter_model, "hic": train_hic_model}[args.task]
-        train(args.store, args.model, json.loads(args.model_config), args.output, trainer_cfg=trainer_cfg,
-              seed=args.seed)
+        stages.train(args.chain, args.store, args.model, json.loads(args.model_config), args.output,
+                     trainer_cfg=trainer_cfg, seed=args.seed)
     return 0
 
 
@@ -57,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(func=_models)
     train = sub.add_parser("train", help="train one model (what the workflow's training rules run)")
-    train.add_argument("task", choices=["promoter", "hic"])
-    train.add_argument("--store", required=True, help="prepared dataset (HDF5; for hic the targets store, which names its FASTA)")
+    train.add_argument("chain", choices=CHAINS, help="the data family of the store")
+    train.add_argument("--store", required=True, help="the chain's prepared store (HDF5; a Hi-C store names its FASTA)")
     train.add_argument("--model", required=True, help="model name, see `regformer models`")
     train.add_argument("--output", required=True, help="where to save the trained model (model.pt)")
     train.add_argument("--model-config", default="{}", help="JSON: the model's entry in config.yaml")

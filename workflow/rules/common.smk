@@ -1,26 +1,27 @@
-# Helpers shared by every chain: wildcard constraints, config checks, downloads.
+# Helpers shared by every chain: wildcard constraints, config checks, cluster resources, downloads.
 import os
 import sys
 from urllib.parse import urlparse
 
+from regformer.chains.registry import chain_models
 from regformer.errors import InputError
-from regformer.models.registry import resolve_model_config
+from regformer.models.registry import get_spec, resolve_model_config
 
 REGFORMER_ENV = "../../envs/regformer.yaml"
 
 
 wildcard_constraints:
     dataset="[A-Za-z0-9_.-]+",
-    task="[a-z]+",
+    chain="|".join(CONFIGURED_CHAINS),
 
 
-def check_models(task):
-    """Resolve every configured model now, so an unknown key fails before any job runs."""
-    for name, settings in config[task]["models"].items():
+def check_models(chain):
+    """Resolve every configured model now, so an unknown model or key fails before any job runs."""
+    for name, settings in config[chain]["models"].items():
         try:
-            resolve_model_config(name, settings, task=task)
+            resolve_model_config(get_spec(chain_models(chain), name), settings)
         except InputError as err:
-            raise WorkflowError(f"config key {task}.models.{name}: {err}") from None
+            raise WorkflowError(f"config key {chain}.models.{name}: {err}") from None
 
 
 def accelerator():
@@ -54,36 +55,14 @@ def train_ranks():
     return cluster["gpus"] * cluster["nodes"] if accelerator() == "gpu" else 1
 
 
-# Training runs `regformer train`: under SLURM, a job with several GPUs starts it through srun (one task
-# per GPU, DDP); on one GPU or CPU it runs directly.
-TRAIN_COMMAND = (
-    'export PATH={params.bindir:q}:"$PATH"; launcher=""; if [ -n "${{SLURM_JOB_ID:-}}" ] && [ {params.ranks} -gt 1 ]; then launcher=srun; fi; '
-    "$launcher regformer train {params.task} --store {input.store} --model {params.model} "
-    "--output {output.model} --model-config {params.model_config:q} --trainer {params.trainer:q} "
-    "--gpus {params.gpus} --nodes {params.nodes} --threads {threads} --seed {params.seed} --log {log}"
-)
-
-
-def train_params(task, model_wildcard="model"):
-    """params: of a training rule (JSON strings for the command line)."""
-    import json
-
-    gpus = config["cluster"]["gpus"] if accelerator() == "gpu" else 0
-    model_config = lambda wc: json.dumps(config[task]["models"][wc[model_wildcard]] or {})
-    return dict(task=task, model=lambda wc: wc[model_wildcard], bindir=os.path.dirname(sys.executable),
-                model_config=model_config,
-                trainer=json.dumps(config["trainer"]), seed=config["seed"], ranks=train_ranks(), gpus=gpus,
-                nodes=config["cluster"]["nodes"])
-
-
 def train_container():
     return config["cluster"]["tpu_container" if accelerator() == "tpu" else "train_container"]
 
 
-def dataset_config(task, dataset):
-    datasets = config[task]["datasets"]
+def dataset_config(chain, dataset):
+    datasets = config[chain]["datasets"]
     if dataset not in datasets:
-        raise WorkflowError(f"no dataset {dataset!r} under {task}.datasets in the config (have: {sorted(datasets)})")
+        raise WorkflowError(f"no dataset {dataset!r} under {chain}.datasets in the config (have: {sorted(datasets)})")
     return datasets[dataset]
 
 
@@ -91,31 +70,31 @@ def url_filename(url):
     return os.path.basename(urlparse(url).path) or "download"
 
 
-def dataset_urls(task, dataset):
+def dataset_urls(chain, dataset):
     """filename -> (url, sha256) of every url: entry of a dataset (the dataset itself, its fasta, its maps)."""
-    ds = dataset_config(task, dataset)
+    ds = dataset_config(chain, dataset)
     entries = [ds, ds.get("fasta"), *ds.get("maps", [])]
     return {url_filename(e["url"]): (e["url"], e["sha256"]) for e in entries if isinstance(e, dict) and "url" in e}
 
 
 def dataset_url(wildcards, index):
-    urls = dataset_urls(wildcards.task, wildcards.dataset)
+    urls = dataset_urls(wildcards.chain, wildcards.dataset)
     if wildcards.filename not in urls:
-        raise WorkflowError(f"{wildcards.task}.datasets.{wildcards.dataset} has no url ending in {wildcards.filename!r}")
+        raise WorkflowError(f"{wildcards.chain}.datasets.{wildcards.dataset} has no url ending in {wildcards.filename!r}")
     return urls[wildcards.filename][index]
 
 
-def downloaded(task, dataset, entry=None):
+def downloaded(chain, dataset, entry=None):
     """Where the `fetch_url` rule puts the url: of a dataset, or of one of its entries (a FASTA, a map)."""
-    entry = entry or dataset_config(task, dataset)
-    return f"results/downloads/{task}/{dataset}/{url_filename(entry['url'])}"
+    entry = entry or dataset_config(chain, dataset)
+    return f"results/downloads/{chain}/{dataset}/{url_filename(entry['url'])}"
 
 
 rule fetch_url:
     output:
-        "results/downloads/{task}/{dataset}/{filename}",
+        "results/downloads/{chain}/{dataset}/{filename}",
     log:
-        "results/logs/{task}/{dataset}/fetch_{filename}.log",
+        "results/logs/{chain}/{dataset}/fetch_{filename}.log",
     params:
         url=lambda wc: dataset_url(wc, 0),
         sha256=lambda wc: dataset_url(wc, 1),

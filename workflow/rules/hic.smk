@@ -1,11 +1,5 @@
-# Hi-C / Micro-C chain: simulate/fetch -> regions -> targets -> train -> evaluate (+ stitched .cool) -> report.
-
-HIC_MODELS = list(config["hic"]["models"])
-check_models("hic")
-
-
-wildcard_constraints:
-    hic_model="|".join(HIC_MODELS),
+# Hi-C / Micro-C chain: simulate/fetch -> regions -> targets (the store), stitched .cool predictions and the demo's
+# noise ceiling; training, evaluation and the report are models.smk's.
 
 
 def hic_maps(dataset):
@@ -14,10 +8,6 @@ def hic_maps(dataset):
     if "synthetic" in ds:
         return list(ds["synthetic"]["maps"])
     return [m["name"] for m in ds["maps"]]
-
-
-def hic_reports():
-    return expand("results/hic/{dataset}/report.html", dataset=config["hic"]["datasets"])
 
 
 def hic_fasta(wildcards):
@@ -129,51 +119,14 @@ use rule hic_targets as hic_noise_free_targets with:
         uris=lambda wc: hic_cooler_uris(wc.dataset, noise_free=True),
 
 
-rule train_hic_model:
-    input:
-        store="results/hic/{dataset}/targets.h5",
-        fasta=hic_fasta,
-    output:
-        model="results/hic/{dataset}/{hic_model}/model.pt",
-    log:
-        "results/logs/hic/{dataset}/{hic_model}/train.log",
-    params:
-        **train_params("hic", model_wildcard="hic_model"),
-    threads: config["cluster"]["train_cpus"]
-    resources:
-        **train_resources(),
-    container:
-        train_container()
-    shell:
-        TRAIN_COMMAND
-
-
-rule evaluate_hic_model:
-    input:
-        store="results/hic/{dataset}/targets.h5",
-        fasta=hic_fasta,
-        model="results/hic/{dataset}/{hic_model}/model.pt",
-    output:
-        metrics="results/hic/{dataset}/{hic_model}/metrics.json",
-        predictions="results/hic/{dataset}/{hic_model}/predictions.h5",
-    log:
-        "results/logs/hic/{dataset}/{hic_model}/evaluate.log",
-    params:
-        dataset=lambda wc: dataset_config("hic", wc.dataset),
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/evaluate_hic_model.py"
-
-
 rule stitch_hic_prediction:
     input:
         store="results/hic/{dataset}/targets.h5",
-        predictions="results/hic/{dataset}/{hic_model}/predictions.h5",
+        predictions="results/hic/{dataset}/{model}/predictions.h5",
     output:
-        cool="results/hic/{dataset}/{hic_model}/predicted_{map}.cool",
+        cool="results/hic/{dataset}/{model}/predicted_{map}.cool",
     log:
-        "results/logs/hic/{dataset}/{hic_model}/stitch_{map}.log",
+        "results/logs/hic/{dataset}/{model}/stitch_{map}.log",
     conda:
         REGFORMER_ENV
     script:
@@ -196,11 +149,14 @@ rule hic_noise_ceiling:
         "../scripts/hic_noise_ceiling.py"
 
 
+def hic_store(wildcards):
+    return {"store": f"results/hic/{wildcards.dataset}/targets.h5", "fasta": hic_fasta(wildcards)}
+
+
 def hic_report_inputs(wildcards):
-    d, models = wildcards.dataset, HIC_MODELS
+    d, models = wildcards.dataset, list(config["hic"]["models"])
     inputs = {
         "store": f"results/hic/{d}/targets.h5",
-        "metrics": expand(f"results/hic/{d}/{{m}}/metrics.json", m=models),
         "predictions": expand(f"results/hic/{d}/{{m}}/predictions.h5", m=models),
         "cools": expand(f"results/hic/{d}/{{m}}/predicted_{{map}}.cool", m=models, map=hic_maps(d)),
     }
@@ -209,19 +165,5 @@ def hic_report_inputs(wildcards):
     return inputs
 
 
-rule report_hic:
-    input:
-        unpack(hic_report_inputs),
-    output:
-        report(
-            "results/hic/{dataset}/report.html",
-            caption="../report/hic_report.rst",
-            category="Hi-C / Micro-C",
-            subcategory="{dataset}",
-        ),
-    log:
-        "results/logs/hic/{dataset}/report.log",
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/report_hic.py"
+CHAIN_STORE["hic"] = hic_store
+CHAIN_REPORT_INPUTS["hic"] = hic_report_inputs

@@ -1,15 +1,16 @@
-# Random-promoter chain: simulate/fetch -> prepare -> train -> evaluate -> report.
-
-PROMOTER_MODELS = list(config["promoter"]["models"])
-check_models("promoter")
+# Random-promoter chain: simulate/fetch -> prepare (the store); training, evaluation and the report are models.smk's.
 
 
-wildcard_constraints:
-    model="|".join(PROMOTER_MODELS),
+def promoter_store(wildcards):
+    return {"store": f"results/promoter/{wildcards.dataset}/prepared/sequences.h5"}
 
 
-def promoter_reports():
-    return expand("results/promoter/{dataset}/report.html", dataset=config["promoter"]["datasets"])
+def promoter_report_inputs(wildcards):
+    return {"summary": f"results/promoter/{wildcards.dataset}/prepared/summary.json"}
+
+
+CHAIN_STORE["promoter"] = promoter_store
+CHAIN_REPORT_INPUTS["promoter"] = promoter_report_inputs
 
 
 def promoter_prepare_inputs(wildcards):
@@ -52,55 +53,3 @@ rule prepare_promoters:
         REGFORMER_ENV
     script:
         "../scripts/prepare_promoters.py"
-
-
-rule train_promoter_model:
-    input:
-        store="results/promoter/{dataset}/prepared/sequences.h5",
-    output:
-        model="results/promoter/{dataset}/{model}/model.pt",
-    log:
-        "results/logs/promoter/{dataset}/{model}/train.log",
-    params:
-        **train_params("promoter"),
-    threads: config["cluster"]["train_cpus"]
-    resources:
-        **train_resources(),
-    container:
-        train_container()
-    shell:
-        TRAIN_COMMAND
-
-
-rule evaluate_promoter_model:
-    input:
-        store="results/promoter/{dataset}/prepared/sequences.h5",
-        model="results/promoter/{dataset}/{model}/model.pt",
-    output:
-        metrics="results/promoter/{dataset}/{model}/metrics.json",
-        predictions="results/promoter/{dataset}/{model}/predictions.tsv",
-    log:
-        "results/logs/promoter/{dataset}/{model}/evaluate.log",
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/evaluate_promoter_model.py"
-
-
-rule report_promoters:
-    input:
-        summary="results/promoter/{dataset}/prepared/summary.json",
-        metrics=expand("results/promoter/{{dataset}}/{model}/metrics.json", model=PROMOTER_MODELS),
-    output:
-        report(
-            "results/promoter/{dataset}/report.html",
-            caption="../report/promoter_report.rst",
-            category="Random promoters",
-            subcategory="{dataset}",
-        ),
-    log:
-        "results/logs/promoter/{dataset}/report.log",
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/report_promoters.py"

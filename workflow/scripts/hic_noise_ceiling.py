@@ -1,5 +1,5 @@
 """Snakemake adapter: the demo's noise ceiling (noise-free targets scored against the measured ones)."""
-from regformer.evaluate.hic import evaluate_noise_ceiling
+from regformer.chains.hic.evaluation import evaluate_noise_ceiling
 from regformer.logs import log_to
 
 with log_to(snakemake.log[0]):

@@ -1,5 +1,5 @@
-"""Snakemake adapter: contigs of the genome -> windows -> train/valid/test, minus windows with too many filtered bins."""
-from regformer.data.hic_regions import define_regions
+"""Snakemake adapter: contigs of the genome -> windows -> train/val/test, minus windows with too many filtered bins."""
+from regformer.chains.hic.regions import define_regions
 from regformer.logs import log_to
 
 ds = snakemake.params.dataset

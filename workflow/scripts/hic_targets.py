@@ -1,5 +1,5 @@
 """Snakemake adapter: Akita targets (log obs/exp, smoothed, cropped upper triangle) for every window and map."""
-from regformer.data.hic_targets import build_targets_from_regions
+from regformer.chains.hic.targets import build_targets_from_regions
 from regformer.logs import log_to
 
 ds = snakemake.params.dataset

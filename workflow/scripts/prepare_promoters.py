@@ -1,5 +1,5 @@
 """Snakemake adapter: validate, fix length, de-duplicate and split a promoter library into a uint8 store."""
-from regformer.data.promoter import prepare_promoter_dataset
+from regformer.chains.promoter.prepare import prepare_promoter_dataset
 from regformer.logs import log_to
 
 ds = snakemake.params.dataset

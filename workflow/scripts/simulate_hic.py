@@ -1,5 +1,5 @@
 """Snakemake adapter: the demo genome with CTCF-like sites and its contact maps (.mcool, noisy and noise-free)."""
-from regformer.data.synthetic_hic import simulate_hic
+from regformer.chains.hic.synthetic import simulate_hic
 from regformer.logs import log_to
 
 settings = dict(snakemake.params.settings)

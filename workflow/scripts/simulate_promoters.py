@@ -1,5 +1,5 @@
 """Snakemake adapter: write the synthetic demo promoter library."""
-from regformer.data.synthetic_promoter import simulate_promoter_library
+from regformer.chains.promoter.synthetic import simulate_promoter_library
 from regformer.logs import log_to
 
 with log_to(snakemake.log[0]):

@@ -104,6 +104,57 @@ def _retryable(err: Exception) -> bool:
     return isinstance(err, (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException))
 
 
+def _expected_sha256(url: str, sha256: str) -> str:
+    """The configured checksum in lower case; InputError, before any request, when malformed."""
+    expected = sha256.strip().lower() if isinstance(sha256, str) else ""
+    if not _SHA256.fullmatch(expected):
+        raise InputError(url, f"sha256 {sha256!r} is not 64 hexadecimal characters",
+                         "set sha256 in config.yaml to the file's full sha256 checksum")
+    return expected
+
+
+def _download_with_retries(url: str, part: Path, attempts: int, timeout: float, backoff: float,
+                           log: logging.Logger) -> int:
+    """Call :func:`_download` up to ``attempts`` times; return the size of the complete ``part``.
+
+    Only transient errors (see :func:`_retryable`) are retried, after ``backoff * 2**attempt``
+    seconds. An HTTP client error, or the last failure, becomes an :class:`InputError`.
+    """
+    for attempt in range(attempts):
+        try:
+            return _download(url, part, timeout, log)
+        except Exception as err:
+            if not _retryable(err):
+                if isinstance(err, urllib.error.HTTPError):
+                    raise InputError(url, f"server answered HTTP {err.code} {err.reason}",
+                                     "check the url in config.yaml") from err
+                raise
+            if attempt + 1 == attempts:
+                raise InputError(url, f"download failed after {attempts} attempt(s), last error: {err!r}",
+                                 f"check the network and the url, then rerun; the download "
+                                 f"resumes from {part}") from err
+            delay = backoff * 2**attempt
+            log.warning("download of %s failed (%r); retry %d/%d in %.2fs",
+                        url, err, attempt + 1, attempts - 1, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _verify_and_move(url: str, part: Path, dest: Path, expected: str) -> None:
+    """Move ``part`` onto ``dest`` durably if its sha256 is ``expected``; else delete it and raise."""
+    actual = _sha256_of(part)
+    if actual != expected:
+        part.unlink()
+        raise InputError(url, f"sha256 mismatch: expected {expected}, got {actual}",
+                         "check the sha256 in config.yaml or the url")
+    os.replace(part, dest)
+    dir_fd = os.open(dest.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
 def fetch_url(
     url: str,
     dest: str | Path,
@@ -123,10 +174,7 @@ def fetch_url(
     (the ``.part`` file is deleted), an HTTP client error, or exhausted retries.
     """
     log = log or _LOG
-    expected = sha256.strip().lower() if isinstance(sha256, str) else ""
-    if not _SHA256.fullmatch(expected):
-        raise InputError(url, f"sha256 {sha256!r} is not 64 hexadecimal characters",
-                         "set sha256 in config.yaml to the file's full sha256 checksum")
+    expected = _expected_sha256(url, sha256)
     if "://" not in url:  # a plain local path
         url = Path(url).resolve().as_uri()
     dest = Path(dest)
@@ -135,35 +183,7 @@ def fetch_url(
     attempts = max(1, retries) if urllib.parse.urlsplit(url).scheme != "file" else 1
 
     log.info("downloading %s -> %s", url, dest)
-    for attempt in range(attempts):
-        try:
-            size = _download(url, part, timeout, log)
-            break
-        except Exception as err:
-            if not _retryable(err):
-                if isinstance(err, urllib.error.HTTPError):
-                    raise InputError(url, f"server answered HTTP {err.code} {err.reason}",
-                                     "check the url in config.yaml") from err
-                raise
-            if attempt + 1 == attempts:
-                raise InputError(url, f"download failed after {attempts} attempt(s), last error: {err!r}",
-                                 f"check the network and the url, then rerun; the download "
-                                 f"resumes from {part}") from err
-            delay = backoff * 2**attempt
-            log.warning("download of %s failed (%r); retry %d/%d in %.2fs",
-                        url, err, attempt + 1, attempts - 1, delay)
-            time.sleep(delay)
-
-    actual = _sha256_of(part)
-    if actual != expected:
-        part.unlink()
-        raise InputError(url, f"sha256 mismatch: expected {expected}, got {actual}",
-                         "check the sha256 in config.yaml or the url")
-    os.replace(part, dest)
-    dir_fd = os.open(dest.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
-    log.info("downloaded %s: %d bytes, sha256 %s", dest, size, actual)
+    size = _download_with_retries(url, part, attempts, timeout, backoff, log)
+    _verify_and_move(url, part, dest, expected)
+    log.info("downloaded %s: %d bytes, sha256 %s", dest, size, expected)
     return dest

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from regformer.models.hic_blocks import (ContactMapHead, ConvBlock1d, ConvTower, DilatedResidual1d,
-                                         dilated_residual_stack, n_bins, upper_triangle_size)
+from regformer.data.contact_maps import upper_triangle_size, window_bins
+from regformer.models.hic_blocks import ContactMapHead, ConvBlock1d, ConvTower, DilatedResidual1d, dilated_residual_stack
 
 
 class ContactMapModel(nn.Module):
@@ -43,7 +43,7 @@ class ContactMapModel(nn.Module):
     @property
     def n_pixels(self) -> int:
         """Pixels per predicted map for inputs of seq_length."""
-        return upper_triangle_size(n_bins(self.seq_length, self.bin_size) - 2 * self.crop, self.diagonal_offset)
+        return upper_triangle_size(window_bins(self.seq_length, self.bin_size) - 2 * self.crop, self.diagonal_offset)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """One-hot DNA -> bin features (batch, bottleneck_filters, bins)."""

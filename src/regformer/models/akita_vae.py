@@ -3,8 +3,9 @@
 After the trunk's bottleneck (64 channels per bin), two linear maps 64 -> 64 give the mean and the
 log-variance of a Gaussian q(z | x) per bin; one reparameterized sample per training step goes through
 Akita's unchanged head (the decoder). The loss is MSE + kl_weight * KL(q || N(0, prior_sigma^2 I)).
-In eval mode the decoder sees the mean unless sampling is asked for; predict_with_uncertainty draws
-many samples of z to give a predictive mean, spread and interval.
+In eval mode the decoder sees the mean unless sampling is asked for; the model's predict_with_uncertainty
+draws many samples of z to give a predictive mean, spread and interval. The model owns both behaviours:
+training uses its `training_loss`, evaluation its `predict_with_uncertainty` (see regformer.evaluate.runner).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 
 from regformer.models.akita_transformer import AkitaTransformer
-from regformer.train.module import prediction_of
+from regformer.models.outputs import prediction_of
 
 
 class AkitaVAE(AkitaTransformer):
@@ -23,10 +24,13 @@ class AkitaVAE(AkitaTransformer):
     with mu and logvar of shape (batch, bins, latent_dim). latent_dim is the bottleneck width (64).
 
     Takes AkitaTransformer's arguments; the paper's generative model used transformer dropout 0.1.
+    kl_weight and prior_sigma set the training loss (the paper: 1 and 1).
     """
 
-    def __init__(self, transformer_dropout: float = 0.1, **transformer_kwargs):
+    def __init__(self, transformer_dropout: float = 0.1, kl_weight: float = 1.0, prior_sigma: float = 1.0,
+                 **transformer_kwargs):
         super().__init__(transformer_dropout=transformer_dropout, **transformer_kwargs)
+        self.kl_weight, self.prior_sigma = kl_weight, prior_sigma
         self.latent_dim = self.bottleneck[1].out_channels
         self.to_mu = nn.Linear(self.latent_dim, self.latent_dim)
         self.to_logvar = nn.Linear(self.latent_dim, self.latent_dim)
@@ -47,6 +51,33 @@ class AkitaVAE(AkitaTransformer):
         z = reparameterize(mu, logvar) if use_sample else mu
         return {"prediction": self.decode(z), "mu": mu, "logvar": logvar}
 
+    def training_loss(self, output: dict, batch: dict) -> torch.Tensor:
+        """The ELBO's negative: MSE + kl_weight * KL (see vae_loss)."""
+        return vae_loss(output, batch, kl_weight=self.kl_weight, prior_sigma=self.prior_sigma)
+
+    @torch.no_grad()
+    def predict_with_uncertainty(self, x: torch.Tensor, n_samples: int = 20,
+                                 interval: float = 0.9) -> "PredictiveSummary":
+        """Draw n_samples latents per sequence (the paper used 20) and decode each, in eval mode.
+
+        Returns the samples (n_samples, batch, n_pixels, n_maps), their mean and standard deviation, and the
+        central `interval` as empirical quantiles (the 5% and 95% ones for 0.9). The trunk runs once; only
+        the head repeats.
+        """
+        if n_samples < 2 or not 0 < interval < 1:
+            raise ValueError("need n_samples >= 2 and 0 < interval < 1")
+        was_training = self.training
+        self.eval()
+        try:
+            mu, logvar = self.posterior(x)
+            samples = torch.stack([self.decode(reparameterize(mu, logvar)) for _ in range(n_samples)])
+        finally:
+            self.train(was_training)
+        tail = (1 - interval) / 2
+        ordered = samples.sort(dim=0).values
+        return PredictiveSummary(samples, samples.mean(0), samples.std(0), _quantile(ordered, tail),
+                                 _quantile(ordered, 1 - tail))
+
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """z = mu + sigma * eps with eps ~ N(0, I), differentiable in mu and logvar."""
@@ -63,8 +94,6 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_sigma: float = 1.0
 def vae_loss(output: dict, batch: dict, kl_weight: float = 1.0, prior_sigma: float = 1.0) -> torch.Tensor:
     """MSE over all pixels and maps + kl_weight * KL, the KL summed over latent dimensions (as in Kingma &
     Welling and the paper) and averaged over sequences and bins, so it does not grow with batch or length.
-
-    Use functools.partial to fix kl_weight and prior_sigma for the training harness's loss_fn(output, batch).
     """
     mse = nn.functional.mse_loss(prediction_of(output).float(), batch["y"].float())
     kl = gaussian_kl(output["mu"].float(), output["logvar"].float(), prior_sigma).sum(-1).mean()
@@ -72,8 +101,9 @@ def vae_loss(output: dict, batch: dict, kl_weight: float = 1.0, prior_sigma: flo
 
 
 class PredictiveSummary(NamedTuple):
-    """Per-pixel summaries of sampled predictions, each (batch, n_pixels, n_maps)."""
+    """Sampled predictions (n_samples, batch, n_pixels, n_maps) and their per-pixel summaries (batch, ...)."""
 
+    samples: torch.Tensor
     mean: torch.Tensor
     std: torch.Tensor
     lower: torch.Tensor
@@ -87,25 +117,3 @@ def _quantile(sorted_samples: torch.Tensor, q: float) -> torch.Tensor:
     above = min(below + 1, sorted_samples.shape[0] - 1)
     weight = position - below
     return sorted_samples[below] * (1 - weight) + sorted_samples[above] * weight
-
-
-@torch.no_grad()
-def predict_with_uncertainty(model: AkitaVAE, x: torch.Tensor, n_samples: int = 20,
-                             interval: float = 0.9) -> PredictiveSummary:
-    """Draw n_samples latents per sequence (the paper used 20) and decode each, in eval mode.
-
-    Returns the sample mean and standard deviation, and the central `interval` of the samples as
-    empirical quantiles (e.g. the 5% and 95% ones for 0.9). The trunk runs once; only the head repeats.
-    """
-    if n_samples < 2 or not 0 < interval < 1:
-        raise ValueError("need n_samples >= 2 and 0 < interval < 1")
-    was_training = model.training
-    model.eval()
-    try:
-        mu, logvar = model.posterior(x)
-        samples = torch.stack([model.decode(reparameterize(mu, logvar)) for _ in range(n_samples)])
-    finally:
-        model.train(was_training)
-    tail = (1 - interval) / 2
-    ordered = samples.sort(dim=0).values
-    return PredictiveSummary(samples.mean(0), samples.std(0), _quantile(ordered, tail), _quantile(ordered, 1 - tail))

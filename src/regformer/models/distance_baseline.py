@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from regformer.models.hic_blocks import n_bins
+from regformer.data.contact_maps import triu_indices, window_bins
 
 
 class DistanceBaseline(nn.Module):
@@ -22,8 +22,8 @@ class DistanceBaseline(nn.Module):
                  diagonal_offset: int = 2):
         super().__init__()
         self.seq_length, self.bin_size, self.crop, self.diagonal_offset = seq_length, bin_size, crop, diagonal_offset
-        size = n_bins(seq_length, bin_size) - 2 * crop
-        rows, cols = np.triu_indices(size, diagonal_offset)
+        size = window_bins(seq_length, bin_size) - 2 * crop
+        rows, cols = triu_indices(size, diagonal_offset)
         self.register_buffer("pixel_offset", torch.from_numpy(cols - rows - diagonal_offset), persistent=False)
         self.register_buffer("table", torch.zeros(size - diagonal_offset, n_maps))
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from regformer.models.outputs import prediction_of
+
 
 class SeedEnsemble(nn.Module):
-    """Mean prediction of `members` (modules with the same input and a tensor output)."""
+    """Mean prediction of `members` (modules with the same input; their outputs' predictions are averaged)."""
 
     def __init__(self, members: list[nn.Module]):
         super().__init__()
         self.members = nn.ModuleList(members)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([member(x) for member in self.members]).mean(0)
+        return torch.stack([prediction_of(member(x)) for member in self.members]).mean(0)

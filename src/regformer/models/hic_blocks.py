@@ -13,6 +13,8 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from regformer.data.contact_maps import triu_indices
+
 # Akita's Keras BatchNorm momentum 0.9265 keeps 92.65% of the old running statistic; PyTorch counts the new share.
 BN_MOMENTUM = 1.0 - 0.9265
 
@@ -25,16 +27,6 @@ def n_pooling_steps(bin_size: int) -> int:
     return steps
 
 
-def n_bins(seq_length: int, bin_size: int) -> int:
-    if seq_length % bin_size:
-        raise ValueError(f"seq_length {seq_length} is not a multiple of bin_size {bin_size}")
-    return seq_length // bin_size
-
-
-def upper_triangle_size(length: int, diagonal_offset: int) -> int:
-    """Number of pixels (i, j) with j - i >= diagonal_offset in a length x length map."""
-    k = max(length - diagonal_offset, 0)
-    return k * (k + 1) // 2
 
 
 def dilation_rates(repeat: int, rate_mult: float) -> list[int]:
@@ -169,10 +161,12 @@ class Crop2d(nn.Module):
         return x[..., self.crop:-self.crop, self.crop:-self.crop]
 
 
+
 @lru_cache(maxsize=8)
-def _triangle_indices(length: int, diagonal_offset: int) -> tuple[torch.Tensor, torch.Tensor]:
-    rows, cols = torch.triu_indices(length, length, diagonal_offset, device="cpu")
-    return rows, cols
+def _torch_triu_indices(n_bins: int, diagonal_offset: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The stored pixels' indices (regformer.data.contact_maps) as CPU tensors, cached per map size."""
+    rows, cols = triu_indices(n_bins, diagonal_offset)
+    return torch.tensor(rows), torch.tensor(cols)
 
 
 class UpperTriangle(nn.Module):
@@ -183,7 +177,7 @@ class UpperTriangle(nn.Module):
         self.diagonal_offset = diagonal_offset
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        rows, cols = _triangle_indices(x.shape[-1], self.diagonal_offset)
+        rows, cols = _torch_triu_indices(x.shape[-1], self.diagonal_offset)
         return x[..., rows.to(x.device), cols.to(x.device)].transpose(1, 2)
 
 

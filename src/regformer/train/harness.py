@@ -23,7 +23,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.errors import InputError
-from regformer.train.module import RegressionTask
+from regformer.train.module import SupervisedTask
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +128,17 @@ def _merge_curves(earlier: Path, current: Path, out: Path) -> None:
 
 
 def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: str | Path, training: dict,
-        trainer_cfg: dict, seed: int, loss_fn=None, signature: dict | None = None) -> tuple[torch.nn.Module, dict]:
-    """Train `model` and return it with the weights to keep (best checkpoint, or the SWA average) and a summary."""
+        trainer_cfg: dict, seed: int, loss_fn=None, metrics: dict | None = None,
+        signature: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train `model` and return it with the weights to keep (best checkpoint, or the SWA average) and a summary.
+
+    `loss_fn(output, batch)` defaults to MSE; `metrics` are the chain's validation metrics (name -> metric).
+    """
     run_dir = Path(run_dir)
     L.seed_everything(seed, workers=True)
     _reset_if_config_changed(run_dir, signature or {"training": training})
     extra = {"loss_fn": loss_fn} if loss_fn is not None else {}
-    task = RegressionTask(model, lr=training["lr"], weight_decay=training["weight_decay"],
+    task = SupervisedTask(model, metrics=metrics, lr=training["lr"], weight_decay=training["weight_decay"],
                           optimizer=training["optimizer"], momentum=training.get("momentum", 0.9),
                           lr_schedule=training.get("lr_schedule", "none"), max_epochs=training["max_epochs"], **extra)
     trainer = build_trainer(run_dir, trainer_cfg, training)

@@ -1,8 +1,9 @@
-"""One LightningModule for every chain: a model, a loss and validation metrics.
+"""One LightningModule for every chain: a model, a loss and the chain's validation metrics.
 
-Batches are dicts with at least "x" (model input) and "y" (target). A model returns either a tensor
-(the prediction) or a dict with a "prediction" entry plus whatever its loss needs (e.g. a KL term),
-and the loss is called as loss_fn(output, batch) so that variational models fit the same harness.
+Batches are dicts with at least "x" (model input) and "y" (target). The loss is called as
+loss_fn(output, batch) (see regformer.models.outputs), so a model that returns a dict (a VAE's prediction,
+mu and logvar) and brings its own training_loss fits the same harness. Validation metrics come from the
+chain, so a masked-token or per-track objective logs what fits it.
 """
 
 from __future__ import annotations
@@ -14,33 +15,28 @@ import torch
 import torchmetrics
 from torch import nn
 
-
-def prediction_of(output: torch.Tensor | dict) -> torch.Tensor:
-    return output["prediction"] if isinstance(output, dict) else output
+from regformer.models.outputs import mse_loss, prediction_of
 
 
-def mse_loss(output: torch.Tensor | dict, batch: dict) -> torch.Tensor:
-    """Mean squared error between the prediction and batch["y"] (the default loss)."""
-    return nn.functional.mse_loss(prediction_of(output).float(), batch["y"].float())
+class FlatPearsonCorrCoef(torchmetrics.PearsonCorrCoef):
+    """Pearson's r over every predicted value of the epoch (all sequences, pixels and maps pooled)."""
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        super().update(preds.float().flatten(), target.float().flatten())
 
 
-def huber_loss(output: torch.Tensor | dict, batch: dict, delta: float = 1.0) -> torch.Tensor:
-    """Huber loss: squared within `delta` of the target, linear beyond it, so that measurements far off the
-    prediction (e.g. a sort-seq value from a single cell) pull on the weights less than under MSE."""
-    return nn.functional.huber_loss(prediction_of(output).float(), batch["y"].float(), delta=delta)
+class SupervisedTask(L.LightningModule):
+    """Train `model` with `loss_fn`; log train/val loss and each validation metric per epoch."""
 
-
-class RegressionTask(L.LightningModule):
-    """Train `model` with `loss_fn`; log train/val loss and val Pearson per epoch."""
-
-    def __init__(self, model: nn.Module, loss_fn: Callable = mse_loss, *, lr: float = 1e-3, weight_decay: float = 0.0,
-                 optimizer: str = "adam", momentum: float = 0.9, lr_schedule: str = "none", max_epochs: int = 1):
+    def __init__(self, model: nn.Module, loss_fn: Callable = mse_loss, *, metrics: dict | None = None,
+                 lr: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adam", momentum: float = 0.9,
+                 lr_schedule: str = "none", max_epochs: int = 1):
         super().__init__()
         self.model = model
         self.loss_fn = loss_fn
         self.lr, self.weight_decay, self.optimizer_name, self.momentum = lr, weight_decay, optimizer, momentum
         self.lr_schedule, self.max_epochs = lr_schedule, max_epochs
-        self.val_pearson = torchmetrics.PearsonCorrCoef()
+        self.val_metrics = nn.ModuleDict(metrics if metrics is not None else {"val_pearson": FlatPearsonCorrCoef()})
 
     def forward(self, x: torch.Tensor):
         return self.model(x)
@@ -53,11 +49,13 @@ class RegressionTask(L.LightningModule):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         output = self.model(batch["x"])
         self.log("val_loss", self.loss_fn(output, batch), on_epoch=True, prog_bar=True, batch_size=len(batch["y"]))
-        self.val_pearson.update(prediction_of(output).float().flatten(), batch["y"].float().flatten())
+        for metric in self.val_metrics.values():
+            metric.update(prediction_of(output), batch["y"])
 
     def on_validation_epoch_end(self) -> None:
-        self.log("val_pearson", self.val_pearson.compute(), prog_bar=True)
-        self.val_pearson.reset()
+        for name, metric in self.val_metrics.items():
+            self.log(name, metric.compute(), prog_bar=True)
+            metric.reset()
 
     def _optimizer(self) -> torch.optim.Optimizer:
         params = self.model.parameters()

@@ -4,7 +4,8 @@ Per window and map (Fudenberg et al. 2020, basenji `akita_data_read.py`):
   balanced matrix (and raw counts) -> near-diagonal clip -> cooltools adaptive_coarsegrain ->
   cooltools observed/expected within the window -> log, clip to [-log_clip, log_clip] -> cooltools interp_nan ->
   diagonals -(offset-1)..(offset-1) set to 0 -> 2D Gaussian -> crop -> upper triangle from `diagonal_offset`.
-The store is one HDF5 file: targets (n_windows, n_pixels, n_maps) float16, one window per chunk, and regions.
+The store is one HDF5 file: targets (n_windows, n_pixels, n_maps) float16, one window per chunk, regions/*,
+index/{train,val,test} and the JSON summary in attrs["summary"] (the store contract of every chain).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from cooltools.lib import numutils
 from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
 from scipy.ndimage import gaussian_filter
 
+from regformer.chains.hic.coolers import check_balanced, check_resolution
+from regformer.chains.hic.regions import read_regions
+from regformer.data.contact_maps import upper_triangle_size
+from regformer.data.splits import SPLITS, write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 
@@ -32,18 +37,6 @@ def _region_str(region: Region) -> str:
     chrom, start, end = region
     return f"{chrom}:{start}-{end}"
 
-
-def check_resolution(clr: cooler.Cooler, expected_bin_size: int, uri: str) -> None:
-    """Fail early when a cooler is not at the bin size the model's windows are cut for."""
-    if clr.binsize != expected_bin_size:
-        raise InputError(uri, f"resolution is {clr.binsize} bp but bin_size is {expected_bin_size} bp",
-                         f"pick FILE.mcool::resolutions/{expected_bin_size} (or set bin_size to {clr.binsize})")
-
-
-def check_balanced(clr: cooler.Cooler, uri: str) -> None:
-    """Akita's targets start from the balanced matrix: a cooler without weights is an error, never a raw fallback."""
-    if "weight" not in clr.bins().columns:
-        raise InputError(uri, "has no 'weight' column (the matrix is not balanced)", f"run `cooler balance {uri}`")
 
 
 def _check_window(clr: cooler.Cooler, region: Region) -> np.ndarray:
@@ -213,21 +206,9 @@ def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
             _check_window(clr, region)
 
 
-def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: str | Path, *, bin_size: int,
-                  crop: int, diagonal_offset: int = 2, workers: int = 1, splits: list[str] | None = None,
-                  sequence_chroms: list[str] | None = None, fasta: str | None = None,
-                  log_clips: list[float] | None = None, **params) -> dict:
-    """Write the targets HDF5 for `regions` x maps (dict order); any failure raises and leaves no output.
-
-    `regions` use the coolers' chromosome names; `sequence_chroms` (the FASTA's names, default the same),
-    `splits` and the `fasta` path are stored with them for the sequence dataset. `log_clips` gives each map's
-    clip of log(obs/exp) (default 2, Akita's).
-    """
-    if not cooler_uris or not regions:
-        raise InputError(out_path, "no coolers or no windows to build", "give at least one cooler and one window")
-    names, uris = list(cooler_uris), list(cooler_uris.values())
-    bin_size, crop, diagonal_offset = int(bin_size), int(crop), int(diagonal_offset)
-    regions = [(str(c), int(s), int(e)) for c, s, e in regions]
+def _geometry(uris: list[str], regions: list[Region], out_path, bin_size: int, crop: int,
+              diagonal_offset: int) -> tuple[int, int, int]:
+    """(seq_length, n_bins, n_pixels) of equal-length windows, after the cheap checks of every cooler."""
     lengths = {e - s for _, s, e in regions}
     if len(lengths) != 1:
         raise InputError(out_path, f"windows have different lengths {sorted(lengths)}", "use equal-length windows")
@@ -239,13 +220,46 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     n_bins = seq_length // bin_size - 2 * crop
     if n_bins <= diagonal_offset:
         raise InputError(out_path, f"windows leave {n_bins} bins after crop {crop}", "use longer windows or less crop")
-    n_pixels = (n_bins - diagonal_offset) * (n_bins - diagonal_offset + 1) // 2  # no torch import for this
+    return seq_length, n_bins, upper_triangle_size(n_bins, diagonal_offset)
+
+
+def _write_regions(h5: h5py.File, regions: list[Region], sequence_chroms: list[str] | None,
+                   splits: list[str] | None) -> None:
+    """regions/{chrom,start,end,sequence_chrom} and index/{split} (every window in test when no splits)."""
+    h5.create_dataset("regions/chrom", data=np.array([r[0] for r in regions], dtype="S"))
+    h5.create_dataset("regions/start", data=np.array([r[1] for r in regions], dtype=np.int64))
+    h5.create_dataset("regions/end", data=np.array([r[2] for r in regions], dtype=np.int64))
+    seq_chroms = sequence_chroms or [r[0] for r in regions]
+    h5.create_dataset("regions/sequence_chrom", data=np.array(seq_chroms, dtype="S"))
+    write_split_index(h5, splits or ["test"] * len(regions))
+
+
+def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: str | Path, *, bin_size: int,
+                  crop: int, diagonal_offset: int = 2, workers: int = 1, splits: list[str] | None = None,
+                  sequence_chroms: list[str] | None = None, fasta: str | None = None,
+                  log_clips: list[float] | None = None, **params) -> dict:
+    """Write the targets HDF5 for `regions` x maps (dict order); any failure raises and leaves no output.
+
+    `regions` use the coolers' chromosome names; `sequence_chroms` (the FASTA's names, default the same),
+    `splits` (train/val/test per window) and the `fasta` path are stored with them for the sequence dataset.
+    `log_clips` gives each map's clip of log(obs/exp) (default 2, Akita's).
+    """
+    if not cooler_uris or not regions:
+        raise InputError(out_path, "no coolers or no windows to build", "give at least one cooler and one window")
+    names, uris = list(cooler_uris), list(cooler_uris.values())
+    bin_size, crop, diagonal_offset = int(bin_size), int(crop), int(diagonal_offset)
+    regions = [(str(c), int(s), int(e)) for c, s, e in regions]
+    seq_length, n_bins, n_pixels = _geometry(uris, regions, out_path, bin_size, crop, diagonal_offset)
     params = {**params, "crop": crop, "diagonal_offset": diagonal_offset}
     clip = params.pop("log_clip", 2.0)
     log_clips = [float(c) for c in (log_clips or [clip] * len(uris))]
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
     jobs = [(uris, block, params, log_clips) for block in _blocks(regions, 2 * seq_length)]
+    summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
+               "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
+               "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
+               **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
     with atomic_path(out_path) as tmp:
         with h5py.File(tmp, "w") as h5:
             dset = h5.create_dataset("targets", shape=(len(regions), n_pixels, len(uris)), dtype=np.float16,
@@ -256,16 +270,7 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
                     _write_all(dset, (t for block in pool.imap(_worker, jobs) for t in block), n_pixels)
             else:
                 _write_all(dset, (t for block in map(_worker, jobs) for t in block), n_pixels)
-            h5.create_dataset("regions/chrom", data=np.array([r[0] for r in regions], dtype="S"))
-            h5.create_dataset("regions/start", data=np.array([r[1] for r in regions], dtype=np.int64))
-            h5.create_dataset("regions/end", data=np.array([r[2] for r in regions], dtype=np.int64))
-            seq_chroms = sequence_chroms or [r[0] for r in regions]
-            h5.create_dataset("regions/sequence_chrom", data=np.array(seq_chroms, dtype="S"))
-            h5.create_dataset("regions/split", data=np.array(splits or ["test"] * len(regions), dtype="S"))
-            summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
-                       "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
-                       "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
-                       **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
+            _write_regions(h5, regions, sequence_chroms, splits)
             h5.attrs["summary"] = json.dumps(summary)
             h5.attrs["maps"] = json.dumps(names)
     log.info("built %s: %s", out_path, summary)
@@ -275,9 +280,11 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
 def build_targets_from_regions(regions_tsv: str | Path, cooler_uris: dict[str, str], out_path: str | Path, *,
                                fasta: str | None = None, **params) -> dict:
     """build_targets over the windows of a regions table (columns chrom, start, end, split, cooler_chrom)."""
-    from regformer.data.hic_regions import read_regions  # here: hic_regions imports this module
-
     table = read_regions(regions_tsv)
+    unknown = sorted(set(table["split"]) - set(SPLITS))
+    if unknown:
+        raise InputError(regions_tsv, f"split labels {unknown} are not {', '.join(SPLITS)}",
+                         "delete the file and rerun the hic_regions rule (older versions wrote 'valid')")
     regions = list(zip(table["cooler_chrom"], table["start"], table["end"]))
     return build_targets(cooler_uris, regions, out_path, splits=list(table["split"]),
                          sequence_chroms=list(table["chrom"]), fasta=fasta, **params)

@@ -3,6 +3,7 @@
 The store is one HDF5 file per dataset (chunked, read lazily by DataLoader workers):
   codes (n, L) uint8   expression (n,) float32   line (n,) int64   [noise_free (n,) float32]
   split (n,) uint8 (0 train, 1 val, 2 test, 3 duplicate)   index/{train,val,test} sorted row ids
+and the JSON summary in attrs["summary"] (the store contract of every chain, regformer.data.splits).
 Duplicates are exact duplicates of the model input (the 110 bp after trimming/padding); the first
 occurrence is kept, so no sequence can appear in two splits.
 """
@@ -16,13 +17,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from regformer.chains.promoter.files import iter_promoter_chunks
 from regformer.data.encoding import INVALID, encode_fixed_length
+from regformer.data.splits import SPLITS
 from regformer.errors import InputError
+from regformer.evaluate.metrics import regression_metrics
 from regformer.io.atomic import atomic_path
-from regformer.io.promoter_files import iter_promoter_chunks
 
 log = logging.getLogger(__name__)
-SPLITS = ("train", "val", "test")
 DUPLICATE = 3
 _HASH_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
@@ -118,7 +120,5 @@ def _read_noise_free(path, n: int) -> np.ndarray:
 
 def _noise_ceiling(h5: h5py.File) -> dict:
     """Best achievable test metrics: the noise-free expression used as the prediction."""
-    from regformer.evaluate.metrics import regression_metrics
-
     test = h5["index/test"][:]
     return regression_metrics(h5["expression"][:][test], h5["noise_free"][:][test])

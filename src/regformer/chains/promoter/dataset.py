@@ -73,6 +73,12 @@ class PromoterDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.rc_augment = rc_augment
 
+    def target_scale(self) -> tuple[float, float]:
+        """Mean and standard deviation of the training split's expression (no sequences read)."""
+        with h5py.File(self.store_path, "r") as h5:
+            train_y = h5["expression"][:][h5["index/train"][:]]
+        return float(train_y.mean()), float(train_y.std())
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         return DataLoader(PromoterSplit(self.store_path, split), batch_size=self.batch_size, shuffle=shuffle,
                           num_workers=self.num_workers, collate_fn=_keep_batch,

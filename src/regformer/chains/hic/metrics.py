@@ -1,41 +1,20 @@
 """Metrics for predicted Hi-C contact maps (Akita upper-triangle vectors of log(obs/exp)).
 
 Pooled, per-window, per-map, insulation and distance-stratified agreement (scipy statistics, cooltools'
-diamond insulation), and calibration of VAE samples. Arrays are (n_windows, n_pixels, n_maps), pixels in
-np.triu_indices(n_bins, diagonal_offset) order, as written by regformer.data.hic_targets.
+diamond insulation). Arrays are (n_windows, n_pixels, n_maps), pixels in np.triu_indices(n_bins,
+diagonal_offset) order (regformer.data.contact_maps), as written by regformer.chains.hic.targets.
 """
 
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
 
 import numpy as np
 from cooltools.api.insulation import _insul_diamond_dense
 from scipy import stats
 
+from regformer.data.contact_maps import distance_bands, triu_indices, triu_to_matrix
 from regformer.evaluate.metrics import regression_metrics
-
-
-@lru_cache(maxsize=8)
-def triu_indices(n_bins: int, diagonal_offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the stored pixels (cached: the same for every window)."""
-    rows, cols = np.triu_indices(n_bins, diagonal_offset)
-    rows.flags.writeable = cols.flags.writeable = False
-    return rows, cols
-
-
-def triu_to_matrix(vec: np.ndarray, n_bins: int, diagonal_offset: int) -> np.ndarray:
-    """Symmetric (n_bins, n_bins) float64 map from an upper-triangle vector; NaN where nothing is predicted."""
-    rows, cols = triu_indices(n_bins, diagonal_offset)
-    vec = np.asarray(vec)
-    if vec.shape != rows.shape:
-        raise ValueError(f"vector of shape {vec.shape} does not fit {n_bins} bins from diagonal {diagonal_offset}"
-                         f" ({rows.size} pixels)")
-    mat = np.full((n_bins, n_bins), np.nan)
-    mat[rows, cols] = vec
-    mat[cols, rows] = vec
-    return mat
 
 
 def insulation(mat: np.ndarray, window: int, diagonal_offset: int) -> np.ndarray:
@@ -54,15 +33,6 @@ def insulation(mat: np.ndarray, window: int, diagonal_offset: int) -> np.ndarray
     score[max(n - window + 1, 0):] = np.nan
     return score
 
-
-def distance_bands(n_bins: int, diagonal_offset: int) -> list[tuple[int, int]]:
-    """Inclusive bands of diagonal offset, doubling in width (2-3, 4-7, 8-15, ...), the last cut at n_bins-1."""
-    bands, lo = [], diagonal_offset
-    while lo <= n_bins - 1:
-        hi = min(max(2 ** lo.bit_length() - 1, lo), n_bins - 1)
-        bands.append((lo, hi))
-        lo = hi + 1
-    return bands
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -125,30 +95,3 @@ def contact_map_metrics(pred: np.ndarray, target: np.ndarray, map_names: list[st
         out["per_map"][name] = {**_summary(p, t), "insulation_pearson": _pearson(profiles(p), profiles(t)),
                                 "distance_pearson": by_distance}
     return out
-
-
-def uncertainty_metrics(samples: np.ndarray, target: np.ndarray, level: float = 0.9) -> dict:
-    """Calibration of sampled maps (n_samples, n_windows, n_pixels, n_maps) against the target.
-
-    mse_one_sample uses the first sample, mse_mean the sample mean; interval_coverage is the fraction of targets
-    inside the central `level` interval of the per-contact sample quantiles, interval_width its mean width.
-    Processed one window at a time, so `samples` may also be an h5py dataset.
-    """
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    n_samples, n_windows = samples.shape[:2]
-    if tuple(samples.shape[1:]) != tuple(np.shape(target)) or n_samples < 2:
-        raise ValueError(f"samples {samples.shape} must be (n_samples >= 2, *target.shape {np.shape(target)})")
-    q = [(1 - level) / 2, (1 + level) / 2]
-    se_one = se_mean = covered = width = 0.0
-    for w in range(n_windows):
-        s = np.asarray(samples[:, w], dtype=np.float64)
-        t = np.asarray(target[w], dtype=np.float64)
-        lo, hi = np.quantile(s, q, axis=0)
-        se_one += float(np.sum((s[0] - t) ** 2))
-        se_mean += float(np.sum((s.mean(axis=0) - t) ** 2))
-        covered += float(np.count_nonzero((t >= lo) & (t <= hi)))
-        width += float(np.sum(hi - lo))
-    n = float(np.prod(np.shape(target)))
-    return {"mse_one_sample": se_one / n, "mse_mean": se_mean / n, "interval_coverage": covered / n,
-            "interval_width": width / n, "n_samples": int(n_samples), "level": float(level)}

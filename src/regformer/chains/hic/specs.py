@@ -1,4 +1,4 @@
-"""Configs of the Hi-C chain's models (Akita and the two "Attention to Bayes" variants), ready for the registry.
+"""The Hi-C chain's models: Akita, the two "Attention to Bayes" variants and the distance baseline (no torch import).
 
 Per model: `full` (the papers' architecture, 2^20 bp in 2,048-bp bins -> 448 x 448 maps after cropping,
 99,681 upper-triangle pixels per map), `demo` (2^17 bp in 512-bp bins -> 224 x 224 after cropping,
@@ -7,6 +7,10 @@ Per model: `full` (the papers' architecture, 2^20 bp in 2,048-bp bins -> 448 x 4
 """
 
 from __future__ import annotations
+
+from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
+
+CHAIN = "hic"
 
 _FULL_TRUNK = dict(seq_length=2**20, bin_size=2048, n_maps=5, stem_filters=96, stem_kernel=11, tower_filters=96,
                    tower_kernel=5, bottleneck_filters=64, bottleneck_kernel=5)
@@ -28,7 +32,7 @@ _TRANSFORMER_TRAINING = dict(max_epochs=65, batch_size=2, lr=0.0045, weight_deca
                              momentum=0.975, patience=40, gradient_clip_val=10.7, rc_augment=True, shift_augment=11,
                              swa=True, swa_lr=0.00085, swa_epoch_start=0.8, swa_annealing_epochs=5,
                              ema_decay=None)
-_VAE_TRAINING = dict(_TRANSFORMER_TRAINING, lr=0.004, swa_lr=0.0025, kl_weight=1.0, prior_sigma=1.0)
+_VAE_TRAINING = dict(_TRANSFORMER_TRAINING, lr=0.004, swa_lr=0.0025)
 
 _COMMON_NOTE = (
     "Conv blocks follow Akita's Basenji code: ReLU (Akita's params.json) -> conv without bias -> BatchNorm "
@@ -39,7 +43,7 @@ _COMMON_NOTE = (
     "tensor separately. swa_epoch_start (0.8 of max_epochs) is our choice; the papers do not give it."
 )
 
-HIC_MODEL_SPECS: dict[str, dict] = {
+_SPECS: dict[str, dict] = {
     "akita": dict(
         full=dict(**_FULL_TRUNK, dilated_filters=48, n_dilated=8, dilated_rate_mult=1.75, dilated_dropout=0.4,
                   **_FULL_HEAD),
@@ -76,8 +80,8 @@ HIC_MODEL_SPECS: dict[str, dict] = {
         ),
     ),
     "akita_vae": dict(
-        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1),
-        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1),
+        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
+        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
         training=dict(_VAE_TRAINING),
         paper_parameters=None,
         note=(
@@ -92,7 +96,7 @@ HIC_MODEL_SPECS: dict[str, dict] = {
         ),
     ),
     "distance_baseline": dict(
-        kind="baseline",
+        kind=CLOSED_FORM,
         full=dict(seq_length=2**20, bin_size=2048, n_maps=5, crop=32, diagonal_offset=2),
         demo=dict(seq_length=2**17, bin_size=512, n_maps=5, crop=16, diagonal_offset=2),
         training=dict(batch_size=8),
@@ -102,4 +106,28 @@ HIC_MODEL_SPECS: dict[str, dict] = {
               "per window, so its values stay near 0 except where the window-level expected misses structure "
               "shared by all windows."),
     ),
+}
+
+
+def _builder(name: str):
+    """The model class of `name`, imported when a model is built (torch stays out of the workflow's DAG step)."""
+    def build(**arch):
+        if name == "akita":
+            from regformer.models.akita import Akita as model_class
+        elif name == "akita_transformer":
+            from regformer.models.akita_transformer import AkitaTransformer as model_class
+        elif name == "akita_vae":
+            from regformer.models.akita_vae import AkitaVAE as model_class
+        else:
+            from regformer.models.distance_baseline import DistanceBaseline as model_class
+        return model_class(**arch)
+
+    return build
+
+
+MODELS: dict[str, ModelSpec] = {
+    name: ModelSpec(name=name, chain=CHAIN, kind=spec.get("kind", TORCH), build=_builder(name), full=spec["full"],
+                    demo=spec["demo"], training=dict(spec["training"]), paper_parameters=spec["paper_parameters"],
+                    note=spec["note"])
+    for name, spec in _SPECS.items()
 }

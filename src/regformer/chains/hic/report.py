@@ -13,11 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from regformer.chains.hic.specs import MODELS  # noqa: E402
+from regformer.data.contact_maps import triu_to_matrix  # noqa: E402
 from regformer.io.stores import store_summary  # noqa: E402
-from regformer.evaluate.hic_metrics import triu_to_matrix  # noqa: E402
-from regformer.models.registry import get_spec  # noqa: E402
 from regformer.report.figures import fig_to_png  # noqa: E402
-from regformer.report.html import _image, load_metrics, write_report  # noqa: E402
+from regformer.report.html import image, load_metrics, write_report  # noqa: E402
+from regformer.report.notes import model_notes  # noqa: E402
 
 INTRO = (
     "Contact maps predicted from DNA sequence alone on held-out test windows ({n_test} windows of {seq_length:,} bp "
@@ -113,19 +114,14 @@ def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:
     return fig_to_png(fig)
 
 
-def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, metrics_paths: list,
+def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, model_dirs: dict[str, Path],
                      ceiling_path: str | Path | None = None) -> Path:
-    """Compare the Hi-C models whose metrics.json files are given (results/hic/{dataset}/{model}/)."""
+    """Compare the Hi-C models in `model_dirs` (name -> results/hic/{dataset}/{model}/) on one dataset."""
     store_path = Path(store_path)
     summary = store_summary(store_path)
-    models = {Path(p).parent.name: Path(p).parent for p in metrics_paths}
+    models = {name: Path(d) for name, d in model_dirs.items()}
     all_metrics = {name: load_metrics(d / "metrics.json") for name, d in models.items()}
-    notes = {}
-    for name, metrics in all_metrics.items():
-        spec = get_spec(name)
-        paper = f" (the paper reports {spec.paper_parameters:,})" if spec.paper_parameters else ""
-        notes[name] = (f"{metrics.get('n_parameters', 0):,} parameters as configured here; "
-                       f"{spec.n_parameters('full'):,} at full size{paper}. {spec.note}")
+    notes = model_notes(MODELS, all_metrics)
     ceiling = None
     if ceiling_path:
         ceiling = {k: v for k, v in load_metrics(ceiling_path).items() if k in ("mse", "pearson", "spearman",
@@ -136,9 +132,9 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
     legend = (f'<p class="note">Columns: {", ".join(map_columns(shown[2]))}. Maps are log(observed/expected) on a '
               "shared blue-white-red scale; a <i>std</i> column is the VAE's per-contact standard deviation over "
               "its sampled predictions (darker = more certain).</p>")
-    sections = [(f"Target vs predicted maps: {name}", legend + _image(map_figure(summary, shown, i, name), name, NOTHING))
+    sections = [(f"Target vs predicted maps: {name}", legend + image(map_figure(summary, shown, i, name), name, NOTHING))
                 for i, name in enumerate(summary["maps"])]
-    sections.append(("Pearson by distance", _image(distance_figure(all_metrics), "distance-stratified Pearson", NOTHING)))
+    sections.append(("Pearson by distance", image(distance_figure(all_metrics), "distance-stratified Pearson", NOTHING)))
     sections.append(("Stitched predictions", "<p>Each model's test predictions are stitched into "
                      "<code>predicted_{map}.cool</code> in its folder (mean where windows overlap, values are "
                      "log(obs/exp), so view them unbalanced) to open in HiGlass next to the measured map.</p>"))

@@ -17,35 +17,14 @@ import pyfaidx
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from regformer.data.encoding import _LUT, INVALID, N_CODE, one_hot, reverse_complement_codes
+from regformer.data.contact_maps import flip_permutation
+from regformer.data.encoding import one_hot, reverse_complement_codes
 from regformer.errors import InputError
+from regformer.io.fasta import fetch_codes
 from regformer.io.stores import store_summary
 
 
 
-def flip_permutation(n_bins: int, diagonal_offset: int) -> np.ndarray:
-    """Index p such that vec[p] is the upper triangle of the map flipped on both axes (reverse complement).
-
-    Pixel (i, j) of the flipped map is (n-1-j, n-1-i) of the original: same diagonal, so still stored.
-    """
-    rows, cols = np.triu_indices(n_bins, diagonal_offset)
-    position = np.full((n_bins, n_bins), -1, dtype=np.int64)
-    position[rows, cols] = np.arange(len(rows))
-    return position[n_bins - 1 - cols, n_bins - 1 - rows]
-
-
-def fetch_codes(fasta: pyfaidx.Fasta, chrom: str, start: int, end: int) -> np.ndarray:
-    """Codes of chrom:start-end; positions off the chromosome and non-ACGT letters (IUPAC) become N."""
-    length = len(fasta[chrom])
-    codes = np.full(end - start, N_CODE, dtype=np.uint8)
-    lo, hi = max(start, 0), min(end, length)
-    if hi > lo:
-        text = fasta[chrom][lo:hi]
-        text = text if isinstance(text, str) else text.seq
-        raw = _LUT[np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)]
-        raw[raw == INVALID] = N_CODE
-        codes[lo - start:hi - start] = raw
-    return codes
 
 
 class HicWindows(Dataset):
@@ -60,8 +39,7 @@ class HicWindows(Dataset):
             raise InputError(store_path, f"the genome FASTA {self.fasta_path!r} of this targets store is missing",
                              "rebuild the targets or pass the FASTA path")
         with h5py.File(self.store_path, "r") as h5:
-            splits = h5["regions/split"][:].astype(str)
-            self.rows = np.flatnonzero(splits == split)
+            self.rows = h5[f"index/{split}"][:]
             self.chroms = h5["regions/sequence_chrom"][:].astype(str)[self.rows]
             self.starts = h5["regions/start"][:][self.rows]
             self.ends = h5["regions/end"][:][self.rows]
@@ -99,6 +77,15 @@ class HicDataModule(L.LightningDataModule):
         self.batch_size, self.num_workers = batch_size, num_workers
         self.shift_max, self.rc_augment = shift_max, rc_augment
 
+    def target_scale(self, batch: int = 64) -> tuple[float, float]:
+        """Mean and standard deviation of every training target pixel (streamed, a few windows at a time)."""
+        total = total_sq = count = 0.0
+        for block in train_targets(self.store_path, batch):
+            values = block[np.isfinite(block)].astype(np.float64)
+            total, total_sq, count = total + values.sum(), total_sq + (values ** 2).sum(), count + values.size
+        mean = total / count
+        return float(mean), float(np.sqrt(max(total_sq / count - mean ** 2, 0.0)))
+
     def dataset(self, split: str, augment: bool = False) -> HicWindows:
         return HicWindows(self.store_path, split, fasta_path=self.fasta_path,
                           shift_max=self.shift_max if augment else 0, rc_augment=self.rc_augment and augment)
@@ -112,10 +99,19 @@ class HicDataModule(L.LightningDataModule):
         return self._loader("train", True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("valid", False)
+        return self._loader("val", False)
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", False)
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         return {"x": one_hot(batch["codes"]), "y": batch["y"]}
+
+
+def train_targets(store_path: str | Path, batch: int = 64):
+    """Training-split target blocks (n_pixels, n_maps) as float16, read a few windows at a time."""
+    with h5py.File(store_path, "r") as h5:
+        rows = h5["index/train"][:]
+        for i in range(0, len(rows), batch):
+            for block in h5["targets"][rows[i:i + batch]]:
+                yield block

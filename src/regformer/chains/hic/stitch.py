@@ -9,10 +9,9 @@ import cooler
 import numpy as np
 import pandas as pd
 
+from regformer.data.contact_maps import triu_indices, upper_triangle_size
 from regformer.errors import InputError
-from regformer.evaluate.hic_metrics import triu_indices
 from regformer.io.atomic import atomic_path
-from regformer.models.hic_blocks import upper_triangle_size
 
 log = logging.getLogger(__name__)
 

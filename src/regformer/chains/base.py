@@ -1,0 +1,32 @@
+"""Defaults of the Chain interface (regformer.chain_interface) that most chains keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from regformer.chain_interface import Predictions
+from regformer.evaluate.runner import write_prediction_file
+from regformer.models.registry import ModelSpec
+from regformer.train.module import FlatPearsonCorrCoef
+
+
+class ChainBase:
+    """A chain whose store is read as it is, validated by a pooled Pearson, with predictions.h5 in float32."""
+
+    name = ""
+    title = ""
+    models: dict[str, ModelSpec] = {}
+    eval_batch_size = 256
+    strand_average = False
+
+    def arch_for_store(self, spec: ModelSpec, arch: dict, user_config: dict, store_path: str | Path) -> dict:
+        return arch
+
+    def fit_closed_form(self, model, store_path: str | Path, training: dict, seed: int) -> dict:
+        raise NotImplementedError(f"the {self.name} chain registers no closed-form model")
+
+    def validation_metrics(self) -> dict:
+        return {"val_pearson": FlatPearsonCorrCoef()}
+
+    def write_predictions(self, path: str | Path, store_path: str | Path, predictions: Predictions) -> None:
+        write_prediction_file(path, predictions)

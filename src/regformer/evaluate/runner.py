@@ -1,0 +1,117 @@
+"""Evaluate any trained model of any chain on its test split: one prediction loop, one metrics writer.
+
+The chain supplies the test loader (its datamodule), the scores and the predictions file; the model supplies
+its own behaviour: a model with predict_with_uncertainty is scored on the mean of its samples, with their
+spread and calibration; a non-torch model (a fitted ridge) predicts from the raw codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from regformer.chain_interface import Predictions
+from regformer.data.encoding import reverse_complement_one_hot
+from regformer.evaluate.uncertainty import average_scores, uncertainty_metrics
+from regformer.io.atomic import atomic_path
+from regformer.io.stores import write_metrics
+from regformer.models.blocks import model_size
+from regformer.models.outputs import prediction_of
+from regformer.models.registry import get_spec
+from regformer.models.saved import load_trained
+
+log = logging.getLogger(__name__)
+
+
+def _predict_batch(model, batch: dict, raw: dict, strand_average: bool) -> np.ndarray:
+    """One batch's predictions: closed-form objects from the codes, torch models from the one-hot input."""
+    if not isinstance(model, torch.nn.Module):
+        return model.predict(raw["codes"].numpy())
+    x = batch["x"]
+    if strand_average:
+        return ((prediction_of(model(x)) + prediction_of(model(reverse_complement_one_hot(x)))) / 2).float().cpu().numpy()
+    return prediction_of(model(x)).float().cpu().numpy()
+
+
+@torch.inference_mode()
+def predict_split(chain, model, store_path: str | Path, *, n_samples: int = 20, level: float = 0.9,
+                  device: str = "cpu", seed: int = 0) -> Predictions:
+    """Predictions on the test split in store row order (no training-time augmentation).
+
+    Sampling models draw from torch's generator seeded with `seed` once the loader is ready, so their scores
+    repeat exactly on CPU whatever ran before in the process.
+    """
+    datamodule = chain.datamodule(store_path, {"batch_size": chain.eval_batch_size}, num_workers=0)
+    loader = datamodule.test_dataloader()
+    if isinstance(model, torch.nn.Module):
+        model = model.to(device).eval()
+    sample = getattr(model, "predict_with_uncertainty", None)
+    preds, targets, stds, scores, sizes = [], [], [], [], []
+    batches = iter(loader)  # (a DataLoader iterator draws its own base seed from the global generator)
+    torch.manual_seed(seed)
+    for raw in batches:
+        batch = datamodule.on_after_batch_transfer({k: v.to(device) for k, v in raw.items()}, 0)
+        target = batch["y"].float().cpu().numpy()
+        if sample is not None:
+            samples = sample(batch["x"], n_samples=n_samples, interval=level).samples.float().cpu().numpy()
+            scores.append(uncertainty_metrics(samples, target, level=level))
+            sizes.append(len(target))
+            preds.append(samples.mean(0))
+            stds.append(samples.std(0, ddof=1))
+        else:
+            preds.append(_predict_batch(model, batch, raw, chain.strand_average))
+        targets.append(target)
+    return Predictions(rows=np.asarray(loader.dataset.rows), prediction=np.concatenate(preds),
+                       target=np.concatenate(targets), std=np.concatenate(stds) if stds else None,
+                       uncertainty=average_scores(scores, sizes) if scores else None)
+
+
+def write_prediction_file(path: str | Path, predictions: Predictions, *, dtype=np.float32, measured: bool = False,
+                          datasets: dict | None = None, attrs: dict | None = None) -> None:
+    """predictions.h5, atomically: prediction (one chunk per sequence), rows, [std], [measured], extra datasets."""
+    def put(h5, name, values):
+        values = np.asarray(values)
+        chunks = (1, *values.shape[1:]) if values.ndim > 1 else None
+        h5.create_dataset(name, data=values, chunks=chunks)
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        put(h5, "prediction", predictions.prediction.astype(dtype))
+        if predictions.std is not None:
+            put(h5, "std", predictions.std.astype(dtype))
+        if measured:
+            put(h5, "measured", predictions.target)
+        h5.create_dataset("rows", data=predictions.rows)
+        for name, values in (datasets or {}).items():
+            h5.create_dataset(name, data=values)
+        for key, value in (attrs or {}).items():
+            h5.attrs[key] = value
+
+
+def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_metrics: str | Path,
+                   out_predictions: str | Path, settings: dict | None = None, seed: int = 0) -> dict:
+    """Score one model on the test split; write metrics.json (strict JSON) and predictions.h5.
+
+    `settings` is the dataset's config entry; sampling models read vae_samples (default 20, the paper's) and
+    interval (0.9) from it, and the chain reads what its scores need. `seed` seeds their sampling.
+    """
+    settings = settings or {}
+    saved, model = load_trained(model_path, chain.models)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    predictions = predict_split(chain, model, store_path, n_samples=settings.get("vae_samples", 20),
+                                level=settings.get("interval", 0.9), device=device, seed=seed)
+    metrics = chain.score(store_path, predictions, settings)
+    spec = get_spec(chain.models, saved["name"])
+    metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"])
+    if spec.paper_parameters:
+        metrics["paper_parameters"] = spec.paper_parameters
+    if predictions.uncertainty:
+        metrics["uncertainty"] = predictions.uncertainty
+    chain.write_predictions(out_predictions, store_path, predictions)
+    write_metrics(out_metrics, metrics)
+    log.info("%s on %s: %s", saved["name"], chain.name,
+             {k: metrics[k] for k in ("pearson", "spearman", "mse") if k in metrics})
+    return metrics

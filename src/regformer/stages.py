@@ -1,0 +1,30 @@
+"""The workflow's stages by chain name: what `regformer train` and the Snakemake scripts call.
+
+Each resolves the chain in the registry and runs the shared stage (train, evaluate, report) on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from regformer.chains.registry import load_chain
+from regformer.evaluate.runner import evaluate_model
+from regformer.train.runner import train_model
+
+
+def train(chain: str, store: str | Path, model: str, model_config: dict | None, out_model: str | Path, *,
+          trainer_cfg: dict | None = None, seed: int = 0) -> dict:
+    """Train `model` of `chain` on a prepared store and save it to `out_model` (model.pt)."""
+    return train_model(load_chain(chain), model, model_config, store, out_model, trainer_cfg=trainer_cfg, seed=seed)
+
+
+def evaluate(chain: str, store: str | Path, model_path: str | Path, out_metrics: str | Path,
+             out_predictions: str | Path, settings: dict | None = None, seed: int = 0) -> dict:
+    """Score a trained model on the test split: metrics.json and predictions.h5."""
+    return evaluate_model(load_chain(chain), store, model_path, out_metrics, out_predictions, settings, seed=seed)
+
+
+def report(chain: str, out_html: str | Path, dataset: str, metrics_paths: list, inputs: dict) -> Path:
+    """The dataset's HTML report; each model's folder is the parent of its metrics.json."""
+    model_dirs = {Path(p).parent.name: Path(p).parent for p in metrics_paths}
+    return load_chain(chain).write_report(out_html, dataset, model_dirs, inputs)

@@ -1,0 +1,93 @@
+"""Train any registered model on any chain's store: one skeleton for every chain.
+
+Look up the spec, resolve the user's config against it, let the chain fill in what its store decides, then
+either fit a closed-form model from the store (the chain knows how) or train `members` networks with
+Lightning (regformer.train.harness), and save the result as one model.pt.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+
+from regformer.io.stores import store_summary
+from regformer.models.ensemble import SeedEnsemble
+from regformer.models.outputs import huber_loss, mse_loss
+from regformer.models.registry import CLOSED_FORM, ModelSpec, get_spec, resolve_model_config
+from regformer.models.saved import save_trained
+from regformer.train import harness
+from regformer.train.recipes import RESUMABLE_KEYS
+
+log = logging.getLogger(__name__)
+
+
+def recipe_loss(training: dict, target_std: float | None):
+    """The recipe's loss: MSE, or Huber with huber_delta counted in SDs of the training targets."""
+    if training.get("loss", "mse") == "huber":
+        return functools.partial(huber_loss, delta=training["huber_delta"] * target_std)
+    return mse_loss
+
+
+def fit_members(chain, spec: ModelSpec, arch: dict, training: dict, store_path, run_dir: Path, trainer_cfg: dict,
+                seed: int) -> tuple[list, list[dict]]:
+    """Train training["members"] networks from seeds seed, seed + 1, ... (member 0 in `run_dir`, member i in
+    `run_dir`/member{i}, each resuming there); return the networks and their training summaries."""
+    datamodule = chain.datamodule(store_path, training, num_workers=trainer_cfg.get("num_workers", 0))
+    scale = None
+    if spec.target_scale or training.get("loss") == "huber":
+        scale = datamodule.target_scale()
+    # settings that may grow between runs continue training rather than invalidating it
+    recipe = {k: v for k, v in training.items() if k not in RESUMABLE_KEYS}
+    data = store_summary(store_path)
+    members, summaries = [], []
+    for i in range(training.get("members", 1)):
+        L.seed_everything(seed + i, workers=True)  # before building: initial weights are part of a repeatable run
+        model = spec.build(**arch)
+        if spec.target_scale:
+            model.set_target_scale(*scale)
+        loss_fn = getattr(model, "training_loss", None) or recipe_loss(training, scale[1] if scale else None)
+        signature = {"arch": arch, "training": recipe, "data": data, "seed": seed + i}
+        model, summary = harness.fit(model, datamodule, run_dir=run_dir / f"member{i}" if i else run_dir,
+                                     training=training, trainer_cfg=trainer_cfg, seed=seed + i, loss_fn=loss_fn,
+                                     metrics=chain.validation_metrics(), signature=signature)
+        members.append(model)
+        summaries.append(summary)
+    return members, summaries
+
+
+def _ensemble_summary(summaries: list[dict]) -> dict:
+    """Member 0's summary, plus the ensemble's size, total epochs and mean best validation loss."""
+    summary = dict(summaries[0])
+    if len(summaries) > 1:
+        summary.update(members=len(summaries), epochs_trained=sum(s["epochs_trained"] for s in summaries),
+                       best_val_loss=float(np.mean([s["best_val_loss"] for s in summaries])))
+    return summary
+
+
+def train_model(chain, model_name: str, model_config: dict | None, store_path: str | Path, out_model: str | Path, *,
+                trainer_cfg: dict | None = None, seed: int = 0) -> dict:
+    """Fit `model_name` of `chain` on the store's train split (early stopping on val) and save it to `out_model`.
+
+    With `members: N` > 1 the N networks are saved as one SeedEnsemble.
+    """
+    spec = get_spec(chain.models, model_name)
+    arch, training = resolve_model_config(spec, model_config)
+    arch = chain.arch_for_store(spec, arch, model_config or {}, store_path)
+    run_dir = Path(out_model).parent
+    if spec.kind == CLOSED_FORM:
+        L.seed_everything(seed, workers=True)
+        model = spec.build(**arch)
+        summary, n_members = chain.fit_closed_form(model, store_path, training, seed), 1
+    else:
+        members, summaries = fit_members(chain, spec, arch, training, store_path, run_dir, trainer_cfg or {}, seed)
+        n_members = len(members)
+        model = members[0] if n_members == 1 else SeedEnsemble(members)
+        summary = _ensemble_summary(summaries)
+    save_trained({"name": model_name, "chain": chain.name, "kind": spec.kind, "arch": arch, "training": training,
+                  "summary": summary, "members": n_members, "model": model}, out_model)
+    log.info("saved %s (%s)", out_model, summary)
+    return summary
