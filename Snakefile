@@ -16,6 +16,8 @@ if not workflow.overwrite_configfiles:
 
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
 CONFIGURED_CHAINS = [chain for chain in CHAINS if chain in config]
+if not CONFIGURED_CHAINS:
+    raise WorkflowError(f"the config has no chain section: add one of {', '.join(CHAINS)} (see config.yaml)")
 
 
 report: "workflow/report/workflow.rst"

@@ -159,3 +159,10 @@ def test_trainer_for_job_follows_the_gpu_request():
     cfg = trainer_for_job({"accelerator": "gpu", "devices": "auto"}, SimpleNamespace(gpu=4, nodes=2))
     assert (cfg["devices"], cfg["num_nodes"], cfg["strategy"]) == (4, 2, "ddp")
     assert trainer_for_job({"accelerator": "cpu", "devices": "auto"}, SimpleNamespace(gpu=0, nodes=1))["devices"] == "auto"
+
+
+def test_config_without_a_chain_stops_naming_the_chains(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"seed": 1}))
+    result = _snakemake(tmp_path, "all", "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "no chain section: add one of promoter, hic" in result.stdout + result.stderr

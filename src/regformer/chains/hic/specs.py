@@ -109,24 +109,36 @@ _SPECS: dict[str, dict] = {
 }
 
 
-def _builder(name: str):
-    """The model class of `name`, imported when a model is built (torch stays out of the workflow's DAG step)."""
-    def build(**arch):
-        if name == "akita":
-            from regformer.models.akita import Akita as model_class
-        elif name == "akita_transformer":
-            from regformer.models.akita_transformer import AkitaTransformer as model_class
-        elif name == "akita_vae":
-            from regformer.models.akita_vae import AkitaVAE as model_class
-        else:
-            from regformer.models.distance_baseline import DistanceBaseline as model_class
-        return model_class(**arch)
+# Builders import their class when called, so listing the specs (the workflow's DAG step) needs no torch.
+def _akita(**arch):
+    from regformer.models.akita import Akita
 
-    return build
+    return Akita(**arch)
 
+
+def _akita_transformer(**arch):
+    from regformer.models.akita_transformer import AkitaTransformer
+
+    return AkitaTransformer(**arch)
+
+
+def _akita_vae(**arch):
+    from regformer.models.akita_vae import AkitaVAE
+
+    return AkitaVAE(**arch)
+
+
+def _distance_baseline(**arch):
+    from regformer.models.distance_baseline import DistanceBaseline
+
+    return DistanceBaseline(**arch)
+
+
+_BUILDERS = {"akita": _akita, "akita_transformer": _akita_transformer, "akita_vae": _akita_vae,
+             "distance_baseline": _distance_baseline}
 
 MODELS: dict[str, ModelSpec] = {
-    name: ModelSpec(name=name, chain=CHAIN, kind=spec.get("kind", TORCH), build=_builder(name), full=spec["full"],
+    name: ModelSpec(name=name, chain=CHAIN, kind=spec.get("kind", TORCH), build=_BUILDERS[name], full=spec["full"],
                     demo=spec["demo"], training=dict(spec["training"]), paper_parameters=spec["paper_parameters"],
                     note=spec["note"])
     for name, spec in _SPECS.items()

@@ -25,7 +25,7 @@ from scipy.ndimage import gaussian_filter
 from regformer.chains.hic.coolers import check_balanced, check_resolution
 from regformer.chains.hic.regions import read_regions
 from regformer.data.contact_maps import upper_triangle_size
-from regformer.data.splits import SPLITS, write_split_index
+from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 
@@ -281,10 +281,6 @@ def build_targets_from_regions(regions_tsv: str | Path, cooler_uris: dict[str, s
                                fasta: str | None = None, **params) -> dict:
     """build_targets over the windows of a regions table (columns chrom, start, end, split, cooler_chrom)."""
     table = read_regions(regions_tsv)
-    unknown = sorted(set(table["split"]) - set(SPLITS))
-    if unknown:
-        raise InputError(regions_tsv, f"split labels {unknown} are not {', '.join(SPLITS)}",
-                         "delete the file and rerun the hic_regions rule (older versions wrote 'valid')")
     regions = list(zip(table["cooler_chrom"], table["start"], table["end"]))
     return build_targets(cooler_uris, regions, out_path, splits=list(table["split"]),
                          sequence_chroms=list(table["chrom"]), fasta=fasta, **params)
