@@ -14,14 +14,14 @@ import time
 
 import torch
 
+from regformer.chains.registry import chain_models
 from regformer.data.encoding import one_hot
 from regformer.models.blocks import count_parameters
-from regformer.chains.registry import ALL_MODELS as MODELS
 from regformer.models.outputs import prediction_of
 
 
-def bench(name: str, size: str, device: str, steps: int, batch_size: int) -> dict:
-    spec = MODELS[name]
+def bench(spec, size: str, device: str, steps: int, batch_size: int) -> dict:
+    name = spec.name
     arch = spec.full if size == "full" else spec.demo
     model = spec.build(**arch).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -62,11 +62,11 @@ def main() -> None:
     parser.add_argument("--chain", default="promoter", help="which chain's models (promoter, hic, ...)")
     parser.add_argument("--sizes", default="demo,full", help="comma-separated: demo, full")
     args = parser.parse_args()
-    for name, spec in MODELS.items():
-        if spec.kind != "torch" or spec.chain != args.chain:
+    for spec in chain_models(args.chain).values():
+        if spec.kind != "torch":
             continue
         for size in args.sizes.split(","):
-            print(json.dumps(bench(name, size, args.device, args.steps, args.batch_size)), flush=True)
+            print(json.dumps(bench(spec, size, args.device, args.steps, args.batch_size)), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from regformer.errors import InputError
-from regformer.chains.registry import ALL_MODELS
+from regformer.chains.registry import chain_models
 from regformer.models.registry import resolve_model_config
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -57,11 +57,11 @@ def test_bad_config_is_rejected_naming_the_key(demo_config, mutate, key):
 
 def test_unknown_architecture_key_is_rejected():
     with pytest.raises(InputError, match="promoter_transformer: unknown setting 'n_layerz'"):
-        resolve_model_config(ALL_MODELS["promoter_transformer"], {"n_layerz": 3})
-    arch, training = resolve_model_config(ALL_MODELS["promoter_transformer"], {"size": "full", "lr": 5e-4, "d_model": 128})
+        resolve_model_config(chain_models("promoter")["promoter_transformer"], {"n_layerz": 3})
+    arch, training = resolve_model_config(chain_models("promoter")["promoter_transformer"], {"size": "full", "lr": 5e-4, "d_model": 128})
     assert arch["n_residual"] == 5 and arch["d_model"] == 128 and training["lr"] == 5e-4
     with pytest.raises(InputError, match="akita: unknown setting 'loss'"):  # Hi-C losses are the papers'
-        resolve_model_config(ALL_MODELS["akita"], {"loss": "huber"})
+        resolve_model_config(chain_models("hic")["akita"], {"loss": "huber"})
 
 
 def test_minimal_dataset_gets_the_default_split_and_format():

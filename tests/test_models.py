@@ -7,7 +7,7 @@ import torch
 from regformer.data.encoding import one_hot, reverse_complement_codes, reverse_complement_one_hot
 from regformer.models.blocks import count_parameters
 from regformer.models.kmer_ridge import kmer_counts, n_kmer_features
-from regformer.chains.registry import ALL_MODELS as MODELS
+from regformer.chains.promoter.specs import MODELS
 from regformer.models.registry import resolve_model_config
 from regformer.train.module import SupervisedTask
 

@@ -11,12 +11,12 @@ import json
 import os
 import sys
 
-from regformer.chains.registry import ALL_MODELS, CHAINS
+from regformer.chains.registry import CHAINS, all_specs
 from regformer.models.registry import models_table
 
 
 def _models(args: argparse.Namespace) -> int:
-    rows = models_table(ALL_MODELS)
+    rows = models_table(all_specs())
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
         print()

@@ -1,5 +1,7 @@
 """The one registry of chains: their names (the CLI's and the workflow's choices) and their models.
 
+Model names are the chain's own: two chains may each have a `kmer_ridge` (results/<chain>/<dataset>/<model>/).
+
 Importing this module is light (model specs only, no torch), so the workflow reads it while it builds the
 job graph; load_chain builds a chain object for the stages that need one. A new chain adds one line here.
 """
@@ -16,17 +18,9 @@ PACKAGES: dict[str, ModuleType] = {package.CHAIN: package for package in (promot
 CHAINS = tuple(PACKAGES)
 
 
-def _all_models() -> dict[str, ModelSpec]:
-    models: dict[str, ModelSpec] = {}
-    for package in PACKAGES.values():
-        clash = set(models) & set(package.MODELS)
-        if clash:
-            raise ValueError(f"model names {sorted(clash)} are registered by two chains")
-        models.update(package.MODELS)
-    return models
-
-
-ALL_MODELS = _all_models()
+def all_specs() -> list[ModelSpec]:
+    """Every model of every chain, chain by chain."""
+    return [spec for package in PACKAGES.values() for spec in package.MODELS.values()]
 
 
 def chain_models(chain: str) -> dict[str, ModelSpec]:

@@ -7,7 +7,7 @@ model does not know, so a typo fails at once instead of being ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from regformer.errors import InputError
@@ -70,10 +70,10 @@ def resolve_model_config(spec: ModelSpec, user: dict | None) -> tuple[dict, dict
     return arch, training
 
 
-def models_table(specs: Mapping[str, ModelSpec]) -> list[dict]:
+def models_table(specs: Iterable[ModelSpec]) -> list[dict]:
     """One row per model: name, chain, kind, parameter counts at full and demo size, the paper's count."""
     return [
         {"model": s.name, "chain": s.chain, "kind": s.kind, "parameters_full": s.n_parameters("full"),
          "parameters_demo": s.n_parameters("demo"), "paper_parameters": s.paper_parameters}
-        for s in specs.values()
+        for s in specs
     ]

@@ -1,117 +1,31 @@
-"""Training windows of the Hi-C chain: DNA read from the FASTA on the fly, Akita targets from the store.
-
-A window's sequence is fetched with pyfaidx when the item is read (a 2^20-bp window is 1 MB of codes,
-so nothing is cached), as uint8 codes; one-hot happens on the device after the transfer. Akita's two
-augmentations run in the training split only: a shift of up to +-`shift_max` bp (targets unchanged;
-the shift is far below a bin) and a reverse complement, which flips each target map on both axes.
-"""
+"""Training windows of the Hi-C chain: the shared genome windows (regformer.data.windows) whose targets are
+Akita contact-map upper triangles; a reverse-complemented window's maps are flipped on both axes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
-import lightning as L
 import numpy as np
-import pyfaidx
-import torch
-from torch.utils.data import DataLoader, Dataset
 
 from regformer.data.contact_maps import flip_permutation
-from regformer.data.encoding import one_hot, reverse_complement_codes
-from regformer.errors import InputError
-from regformer.io.fasta import fetch_codes
-from regformer.io.stores import store_summary
+from regformer.data.windows import GenomeWindows, WindowDataModule, train_targets
 
 
-
-
-
-class HicWindows(Dataset):
+class HicWindows(GenomeWindows):
     """The windows of one split; items are {"codes": (seq_length,) uint8, "y": (n_pixels, n_maps) float32}."""
 
-    def __init__(self, store_path: str | Path, split: str, *, fasta_path: str | Path | None = None,
-                 shift_max: int = 0, rc_augment: bool = False):
-        self.store_path = str(store_path)
-        summary = store_summary(store_path)
-        self.fasta_path = str(fasta_path or summary.get("fasta") or "")
-        if not self.fasta_path or not Path(self.fasta_path).exists():
-            raise InputError(store_path, f"the genome FASTA {self.fasta_path!r} of this targets store is missing",
-                             "rebuild the targets or pass the FASTA path")
-        with h5py.File(self.store_path, "r") as h5:
-            self.rows = h5[f"index/{split}"][:]
-            self.chroms = h5["regions/sequence_chrom"][:].astype(str)[self.rows]
-            self.starts = h5["regions/start"][:][self.rows]
-            self.ends = h5["regions/end"][:][self.rows]
-        if len(self.rows) == 0:
-            raise InputError(store_path, f"no windows in split {split!r}", "check the regions' held-out chromosomes")
-        self.split, self.shift_max, self.rc_augment = split, shift_max, rc_augment
-        self.flip = flip_permutation(summary["n_bins"], summary["diagonal_offset"])
-        self._h5 = self._fasta = None
+    def __init__(self, store_path: str | Path, split: str, **kwargs):
+        super().__init__(store_path, split, **kwargs)
+        self.flip = flip_permutation(self.summary["n_bins"], self.summary["diagonal_offset"])
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        if self._h5 is None:  # opened per worker: neither handle may cross a fork
-            self._h5 = h5py.File(self.store_path, "r")
-            self._fasta = pyfaidx.Fasta(self.fasta_path, as_raw=True)  # lower case: the code table maps it
-        shift = int(torch.randint(-self.shift_max, self.shift_max + 1, ())) if self.shift_max else 0
-        codes = fetch_codes(self._fasta, self.chroms[i], int(self.starts[i]) + shift, int(self.ends[i]) + shift)
-        target = self._h5["targets"][self.rows[i]].astype(np.float32)
-        if self.rc_augment and bool(torch.rand(()) < 0.5):
-            codes, target = reverse_complement_codes(codes[None])[0], target[self.flip]
-        return {"codes": torch.from_numpy(np.ascontiguousarray(codes)), "y": torch.from_numpy(target)}
-
-    def __getstate__(self):
-        return {**self.__dict__, "_h5": None, "_fasta": None}
+    def reverse_target(self, target: np.ndarray) -> np.ndarray:
+        return target[self.flip]
 
 
-class HicDataModule(L.LightningDataModule):
-    """Train (augmented) / valid / test loaders over a targets store; one-hot on the device."""
+class HicDataModule(WindowDataModule):
+    """Train (augmented) / val / test loaders over a Hi-C targets store."""
 
-    def __init__(self, store_path: str | Path, batch_size: int = 2, num_workers: int = 0, shift_max: int = 0,
-                 rc_augment: bool = True, fasta_path: str | Path | None = None):
-        super().__init__()
-        self.store_path, self.fasta_path = str(store_path), fasta_path
-        self.batch_size, self.num_workers = batch_size, num_workers
-        self.shift_max, self.rc_augment = shift_max, rc_augment
-
-    def target_scale(self, batch: int = 64) -> tuple[float, float]:
-        """Mean and standard deviation of every training target pixel (streamed, a few windows at a time)."""
-        total = total_sq = count = 0.0
-        for block in train_targets(self.store_path, batch):
-            values = block[np.isfinite(block)].astype(np.float64)
-            total, total_sq, count = total + values.sum(), total_sq + (values ** 2).sum(), count + values.size
-        mean = total / count
-        return float(mean), float(np.sqrt(max(total_sq / count - mean ** 2, 0.0)))
-
-    def dataset(self, split: str, augment: bool = False) -> HicWindows:
-        return HicWindows(self.store_path, split, fasta_path=self.fasta_path,
-                          shift_max=self.shift_max if augment else 0, rc_augment=self.rc_augment and augment)
-
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        return DataLoader(self.dataset(split, augment=train), batch_size=self.batch_size, shuffle=train,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0,
-                          pin_memory=torch.cuda.is_available())
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", False)
-
-    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
-        return {"x": one_hot(batch["codes"]), "y": batch["y"]}
+    dataset_class = HicWindows
 
 
-def train_targets(store_path: str | Path, batch: int = 64):
-    """Training-split target blocks (n_pixels, n_maps) as float16, read a few windows at a time."""
-    with h5py.File(store_path, "r") as h5:
-        rows = h5["index/train"][:]
-        for i in range(0, len(rows), batch):
-            for block in h5["targets"][rows[i:i + batch]]:
-                yield block
+__all__ = ["HicDataModule", "HicWindows", "train_targets"]
