@@ -27,7 +27,7 @@ def test_demo_output_shape_and_non_negative():
     assert y.shape == (2, SEQ // 128 - 2 * CROP, TRACKS)
     assert torch.isfinite(y).all() and (y >= 0).all()
     with torch.no_grad():
-        out = demo_model(heads={"human": 5, "mouse": 2}).eval()(one_hot(1))
+        out = demo_model(output_heads={"human": 5, "mouse": 2}).eval()(one_hot(1))
     assert set(out) == {"human", "mouse"} and out["human"].shape == (1, 48, 5) and out["mouse"].shape == (1, 48, 2)
 
 
@@ -37,7 +37,7 @@ def test_full_size_parameter_count_matches_paper():
     assert counts["total"] == 251_221_292 and counts["trunk"] == 229_845_504
     assert counts["total"] - counts["trunk"] == 3072 * (5313 + 1643) + 5313 + 1643
     with torch.device("meta"):
-        model = Enformer(heads=PAPER_HEADS)
+        model = Enformer(output_heads=PAPER_HEADS)
     assert [block[0][2].out_channels for block in model.tower] == [768, 896, 1024, 1152, 1280, 1536]
     assert len(model.transformer) == 11 and model.transformer[0].attention.value.out_features == 1536
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from regformer.chains.registry import load_chain
-from regformer.evaluate.runner import evaluate_model
+from regformer.evaluate.runner import evaluate_model, evaluate_noise_ceiling
 from regformer.train.runner import train_model
 
 
@@ -22,6 +22,12 @@ def evaluate(chain: str, store: str | Path, model_path: str | Path, out_metrics:
              out_predictions: str | Path, settings: dict | None = None, seed: int = 0) -> dict:
     """Score a trained model on the test split: metrics.json and predictions.h5."""
     return evaluate_model(load_chain(chain), store, model_path, out_metrics, out_predictions, settings, seed=seed)
+
+
+def noise_ceiling(chain: str, store: str | Path, noise_free_store: str | Path, out_metrics: str | Path,
+                  settings: dict | None = None) -> dict:
+    """metrics.json of a synthetic dataset's noise-free targets scored against its measured ones."""
+    return evaluate_noise_ceiling(load_chain(chain), store, noise_free_store, out_metrics, settings)
 
 
 def report(chain: str, out_html: str | Path, dataset: str, metrics_paths: list, inputs: dict) -> Path:

@@ -142,11 +142,12 @@ rule hic_noise_ceiling:
     log:
         "results/logs/hic/{dataset}/noise_ceiling.log",
     params:
+        chain="hic",
         dataset=lambda wc: dataset_config("hic", wc.dataset),
     conda:
         REGFORMER_ENV
     script:
-        "../scripts/hic_noise_ceiling.py"
+        "../scripts/noise_ceiling.py"
 
 
 def hic_store(wildcards):

@@ -69,6 +69,14 @@ class GenomeWindows(Dataset):
         return {**self.__dict__, "_h5": None, "_fasta": None}
 
 
+def window_regions(store_path: str | Path, rows: np.ndarray) -> list[tuple[str, int, int]]:
+    """(chrom, start, end) of the given store rows, chromosomes named as in the target files (cooler, bigWig)."""
+    with h5py.File(store_path, "r") as h5:
+        chroms = h5["regions/chrom"][:].astype(str)[rows]
+        starts, ends = h5["regions/start"][:][rows], h5["regions/end"][:][rows]
+    return [(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)]
+
+
 def train_targets(store_path: str | Path, batch: int = 64):
     """Training-split target blocks (one window each, as stored), read a few windows at a time."""
     with h5py.File(store_path, "r") as h5:

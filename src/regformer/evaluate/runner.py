@@ -16,6 +16,8 @@ import torch
 
 from regformer.chain_interface import Predictions
 from regformer.data.encoding import reverse_complement_one_hot
+from regformer.data.splits import split_rows
+from regformer.data.windows import window_regions
 from regformer.evaluate.uncertainty import average_scores, uncertainty_metrics
 from regformer.io.atomic import atomic_path
 from regformer.io.stores import write_metrics
@@ -89,6 +91,29 @@ def write_prediction_file(path: str | Path, predictions: Predictions, *, dtype=n
             h5.create_dataset(name, data=values)
         for key, value in (attrs or {}).items():
             h5.attrs[key] = value
+
+
+def write_window_predictions(path: str | Path, store_path: str | Path, predictions: Predictions, *,
+                             dtype=np.float32, attrs: dict | None = None) -> None:
+    """predictions.h5 of a genome-window store, with each window's coordinates (regions/{chrom,start,end})."""
+    regions = window_regions(store_path, predictions.rows)
+    datasets = {"regions/chrom": np.array([r[0] for r in regions], dtype="S"),
+                "regions/start": np.array([r[1] for r in regions]), "regions/end": np.array([r[2] for r in regions])}
+    write_prediction_file(path, predictions, dtype=dtype, datasets=datasets, attrs=attrs)
+
+
+def evaluate_noise_ceiling(chain, store_path: str | Path, noise_free_store: str | Path, out_metrics: str | Path,
+                           settings: dict | None = None) -> dict:
+    """The chain's scores of the noise-free targets (a synthetic demo's) as if they were a model's predictions
+    of the measured ones on the test split: the best any model can do."""
+    rows = split_rows(store_path, "test")
+    with h5py.File(store_path, "r") as h5, h5py.File(noise_free_store, "r") as free:
+        target = h5["targets"][rows].astype(np.float32)
+        ideal = free["targets"][rows].astype(np.float32)
+    metrics = chain.score(store_path, Predictions(rows=rows, prediction=ideal, target=target), settings or {})
+    metrics["model"] = "noise_ceiling"
+    write_metrics(out_metrics, metrics)
+    return metrics
 
 
 def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_metrics: str | Path,

@@ -103,18 +103,18 @@ def _validate(seq_length: int, bin_size: int, crop: int, channels: int, n_conv_t
 class Enformer(nn.Module):
     """(batch, 4, seq_length) one-hot DNA -> (batch, seq_length // bin_size - 2 crop, n_tracks), softplus.
 
-    With `heads` (name -> tracks) the prediction is a dict of head name -> tensor instead.
+    With `output_heads` (name -> tracks) the prediction is a dict of head name -> tensor instead.
     """
 
     def __init__(self, seq_length: int = 196_608, bin_size: int = 128, crop: int = 320, n_tracks: int = 5313,
                  channels: int = 1536, n_conv_tower: int = 6, n_transformer: int = 11, n_heads: int = 8,
                  key_size: int = 64, dropout: float = 0.4, attention_dropout: float = 0.05,
-                 position_dropout: float = 0.01, heads: dict[str, int] | None = None,
+                 position_dropout: float = 0.01, output_heads: dict[str, int] | None = None,
                  n_position_features: int | None = None):
         super().__init__()
         n_position_features = n_position_features or channels // n_heads
         _validate(seq_length, bin_size, crop, channels, n_conv_tower, n_heads, key_size, n_position_features)
-        self.crop, self.multi_head = crop, heads is not None
+        self.crop, self.multi_head = crop, output_heads is not None
         half = channels // 2
         self.stem = nn.Sequential(nn.Conv1d(4, half, 15, padding="same"), Residual(ConvBlock(half, half, 1)),
                                   AttentionPool(half))
@@ -130,7 +130,7 @@ class Enformer(nn.Module):
         self.final = nn.Sequential(nn.LayerNorm(channels), nn.GELU(), nn.Linear(channels, 2 * channels),
                                    nn.Dropout(dropout / 8), nn.GELU())
         self.heads = nn.ModuleDict({name: nn.Linear(2 * channels, n)
-                                    for name, n in (heads or {"tracks": n_tracks}).items()})
+                                    for name, n in (output_heads or {"tracks": n_tracks}).items()})
 
     def trunk(self, x: torch.Tensor, need_weights: bool = False):
         """(batch, 4, L) -> ((batch, bins, 2 channels) cropped embedding, per-layer attention or None)."""
@@ -159,7 +159,7 @@ def enformer_parameter_count(**kwargs) -> dict:
 
     Heads default to the paper's (human 5,313, mouse 1,643); other kwargs go to Enformer.
     """
-    kwargs.setdefault("heads", dict(PAPER_HEADS))
+    kwargs.setdefault("output_heads", dict(PAPER_HEADS))
     with torch.device("meta"):
         model = Enformer(**kwargs)
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)

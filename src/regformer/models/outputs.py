@@ -20,6 +20,12 @@ def mse_loss(output: torch.Tensor | dict, batch: dict) -> torch.Tensor:
     return nn.functional.mse_loss(prediction_of(output).float(), batch["y"].float())
 
 
+def poisson_loss(output: torch.Tensor | dict, batch: dict) -> torch.Tensor:
+    """Poisson negative log-likelihood of count targets under predicted rates (non-negative outputs), as
+    Basenji, Enformer and Genomic Interpreter train on coverage tracks."""
+    return nn.functional.poisson_nll_loss(prediction_of(output).float(), batch["y"].float(), log_input=False)
+
+
 def huber_loss(output: torch.Tensor | dict, batch: dict, delta: float = 1.0) -> torch.Tensor:
     """Huber loss: squared within `delta` of the target, linear beyond it, so that measurements far off the
     prediction (e.g. a sort-seq value from a single cell) pull on the weights less than under MSE."""

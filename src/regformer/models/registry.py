@@ -36,9 +36,13 @@ class ModelSpec:
             raise ValueError(f"model {self.name}: kind {self.kind!r} is not one of {KINDS}")
 
     def n_parameters(self, size: str = "full") -> int:
-        from regformer.models.blocks import model_size  # torch, only when counting
+        """Parameters at full or demo size, counted on torch's meta device (no memory for Enformer's 251 M)."""
+        import torch
 
-        return model_size(self.build(**(self.full if size == "full" else self.demo)))
+        from regformer.models.blocks import model_size
+
+        with torch.device("meta"):
+            return model_size(self.build(**(self.full if size == "full" else self.demo)))
 
 
 def get_spec(specs: Mapping[str, ModelSpec], name: str, chain: str | None = None) -> ModelSpec:

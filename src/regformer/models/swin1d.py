@@ -20,11 +20,13 @@ Reading of the paper (Genomic Interpreter, ICML 2023 CompBio workshop) and choic
 * Widths (silent): 64, 96, 128, 192, 256, 384, 512 -> 768 (growth 1.33-1.5 per merge, i.e. alpha > 1,
   ending at Basenji2's 768); heads 4,4,4,8,8,8,8 and 8 in the transformer block (the paper shows >= 8
   heads at layer 8); MLP ratio 2; dropout 0.1; one final transformer block.
+* Demo (8,192 bp, 64 bins): stem_pool=16 (512 tokens of 16 bp), 3 blocks with windows of 32, widths
+  32 -> 48 -> 64 -> 96; the same code path as the full size at a CPU-friendly scale.
 * Roll: cyclic, as in the paper's Appendix A (no Swin-style mask for the wrapped window).
 * Position: a learned relative-position bias per head in every attention layer (the paper's Appendix B
   uses relative positional embeddings); pre-LayerNorm sublayers; LayerNorm before each merge's linear.
-  All normalisation is LayerNorm (the paper's Appendix D; bf16-safe). Full size: 13,193,645 parameters
-  with 5,313 tracks (9,110,048 without the 4,083,597-parameter head), demo: 129,555 with 3 tracks.
+  All normalisation is LayerNorm (the paper's Appendix D; bf16-safe). Full size: 19,116,481 parameters
+  with 5,313 tracks (15,030,784 besides the 4,085,697 of the output linear); demo: 222,847 with 3 tracks.
 """
 
 from __future__ import annotations

@@ -140,7 +140,8 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     extra = {"loss_fn": loss_fn} if loss_fn is not None else {}
     task = SupervisedTask(model, metrics=metrics, lr=training["lr"], weight_decay=training["weight_decay"],
                           optimizer=training["optimizer"], momentum=training.get("momentum", 0.9),
-                          lr_schedule=training.get("lr_schedule", "none"), max_epochs=training["max_epochs"], **extra)
+                          lr_schedule=training.get("lr_schedule", "none"), max_epochs=training["max_epochs"],
+                          warmup_steps=training.get("warmup_steps", 0), **extra)
     trainer = build_trainer(run_dir, trainer_cfg, training)
     last = resume_checkpoint(run_dir)
     curves = run_dir / "train" / "metrics.csv"

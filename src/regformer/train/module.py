@@ -30,12 +30,12 @@ class SupervisedTask(L.LightningModule):
 
     def __init__(self, model: nn.Module, loss_fn: Callable = mse_loss, *, metrics: dict | None = None,
                  lr: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adam", momentum: float = 0.9,
-                 lr_schedule: str = "none", max_epochs: int = 1):
+                 lr_schedule: str = "none", max_epochs: int = 1, warmup_steps: int = 0):
         super().__init__()
         self.model = model
         self.loss_fn = loss_fn
         self.lr, self.weight_decay, self.optimizer_name, self.momentum = lr, weight_decay, optimizer, momentum
-        self.lr_schedule, self.max_epochs = lr_schedule, max_epochs
+        self.lr_schedule, self.max_epochs, self.warmup_steps = lr_schedule, max_epochs, warmup_steps
         self.val_metrics = nn.ModuleDict(metrics if metrics is not None else {"val_pearson": FlatPearsonCorrCoef()})
 
     def forward(self, x: torch.Tensor):
@@ -68,7 +68,8 @@ class SupervisedTask(L.LightningModule):
         raise ValueError(f"unknown optimizer {self.optimizer_name!r} (use adam, adamw or sgd)")
 
     def configure_optimizers(self):
-        """The optimizer, plus a learning-rate schedule: none, plateau (halve after 2 flat epochs) or cosine."""
+        """The optimizer, plus a learning-rate schedule: none, plateau (halve after 2 flat epochs), cosine (over
+        max_epochs) or warmup (linear from 0 over warmup_steps optimizer steps, then constant: Enformer's)."""
         optimizer = self._optimizer()
         if self.lr_schedule == "none":
             return optimizer
@@ -78,4 +79,8 @@ class SupervisedTask(L.LightningModule):
         if self.lr_schedule == "cosine":
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, self.max_epochs))
             return {"optimizer": optimizer, "lr_scheduler": scheduler}
-        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r} (use none, plateau or cosine)")
+        if self.lr_schedule == "warmup":
+            steps = max(1, self.warmup_steps)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / steps))
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r} (use none, plateau, cosine or warmup)")

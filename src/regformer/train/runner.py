@@ -16,7 +16,7 @@ import numpy as np
 
 from regformer.io.stores import store_summary
 from regformer.models.ensemble import SeedEnsemble
-from regformer.models.outputs import huber_loss, mse_loss
+from regformer.models.outputs import huber_loss, mse_loss, poisson_loss
 from regformer.models.registry import CLOSED_FORM, ModelSpec, get_spec, resolve_model_config
 from regformer.models.saved import save_trained
 from regformer.train import harness
@@ -26,10 +26,11 @@ log = logging.getLogger(__name__)
 
 
 def recipe_loss(training: dict, target_std: float | None):
-    """The recipe's loss: MSE, or Huber with huber_delta counted in SDs of the training targets."""
-    if training.get("loss", "mse") == "huber":
+    """The recipe's loss: MSE, Poisson NLL, or Huber with huber_delta counted in SDs of the training targets."""
+    loss = training.get("loss", "mse")
+    if loss == "huber":
         return functools.partial(huber_loss, delta=training["huber_delta"] * target_std)
-    return mse_loss
+    return poisson_loss if loss == "poisson" else mse_loss
 
 
 def fit_members(chain, spec: ModelSpec, arch: dict, training: dict, store_path, run_dir: Path, trainer_cfg: dict,

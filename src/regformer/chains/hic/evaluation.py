@@ -1,5 +1,5 @@
-"""The Hi-C chain's own evaluation outputs: predictions.h5 with window coordinates, one stitched .cool per map,
-and the demo's noise ceiling. The prediction loop itself is the shared one (regformer.evaluate.runner)."""
+"""The Hi-C chain's own evaluation outputs: predictions.h5 with window coordinates and map names, and one
+stitched .cool per map. The prediction loop itself is the shared one (regformer.evaluate.runner)."""
 
 from __future__ import annotations
 
@@ -11,28 +11,15 @@ import h5py
 import numpy as np
 
 from regformer.chain_interface import Predictions
-from regformer.chains.hic.metrics import contact_map_metrics
 from regformer.chains.hic.stitch import stitch_to_cool
-from regformer.data.splits import split_rows
-from regformer.evaluate.runner import write_prediction_file
-from regformer.io.stores import store_summary, write_metrics
-
-
-def window_regions(store_path: str | Path, rows: np.ndarray) -> list[tuple[str, int, int]]:
-    """Cooler-named (chrom, start, end) of the given store rows."""
-    with h5py.File(store_path, "r") as h5:
-        chroms = h5["regions/chrom"][:].astype(str)[rows]
-        starts, ends = h5["regions/start"][:][rows], h5["regions/end"][:][rows]
-    return [(c, int(s), int(e)) for c, s, e in zip(chroms, starts, ends)]
+from regformer.evaluate.runner import write_window_predictions
+from regformer.io.stores import store_summary
 
 
 def write_map_predictions(path: str | Path, store_path: str | Path, predictions: Predictions) -> None:
     """predictions.h5 in float16, one window per chunk, with the windows' coordinates and map names."""
-    regions = window_regions(store_path, predictions.rows)
-    datasets = {"regions/chrom": np.array([r[0] for r in regions], dtype="S"),
-                "regions/start": np.array([r[1] for r in regions]), "regions/end": np.array([r[2] for r in regions])}
-    write_prediction_file(path, predictions, dtype=np.float16, datasets=datasets,
-                          attrs={"maps": json.dumps(store_summary(store_path)["maps"])})
+    write_window_predictions(path, store_path, predictions, dtype=np.float16,
+                             attrs={"maps": json.dumps(store_summary(store_path)["maps"])})
 
 
 def stitch_predictions(store_path: str | Path, predictions_path: str | Path, map_name: str, out_cool: str | Path) -> dict:
@@ -48,18 +35,3 @@ def stitch_predictions(store_path: str | Path, predictions_path: str | Path, map
     chromsizes = cooler.Cooler(summary["coolers"][m]).chromsizes.to_dict()
     return stitch_to_cool(values, regions, chromsizes, out_cool, bin_size=summary["bin_size"], crop=summary["crop"],
                           diagonal_offset=summary["diagonal_offset"])
-
-
-def evaluate_noise_ceiling(store_path: str | Path, noise_free_store: str | Path, out_metrics: str | Path, *,
-                           insulation_window: int = 10) -> dict:
-    """Metrics of the noise-free demo targets as if they were a model's prediction: the best any model can do."""
-    summary = store_summary(store_path)
-    rows = split_rows(store_path, "test")
-    with h5py.File(store_path, "r") as h5, h5py.File(noise_free_store, "r") as free:
-        targets = h5["targets"][rows].astype(np.float32)
-        ideal = free["targets"][rows].astype(np.float32)
-    metrics = contact_map_metrics(ideal, targets, summary["maps"], n_bins=summary["n_bins"],
-                                  diagonal_offset=summary["diagonal_offset"], insulation_window=insulation_window)
-    metrics["model"] = "noise_ceiling"
-    write_metrics(out_metrics, metrics)
-    return metrics

@@ -20,8 +20,8 @@ def open_bigwig(path) -> pyBigWig.pyBigWig:
     try:
         bw = pyBigWig.open(str(path))
     except (RuntimeError, OSError) as exc:
-        raise InputError(path, f"cannot open the bigWig ({exc})",
-                         "give a readable local bigWig file (.bw, not bedGraph/wig; convert with bedGraphToBigWig)") from exc
+        raise InputError(path, f"cannot open the bigWig ({exc})", "give a readable local bigWig file "
+                         "(not bedGraph/wig: convert those with bedGraphToBigWig)") from exc
     if bw is None or not bw.isBigWig():
         raise InputError(path, "is not a bigWig (a bigBed?)", "give a bigWig file")
     if not bw.chroms() or not bw.header().get("nBasesCovered", 0):

@@ -1,0 +1,113 @@
+"""Basenji-style training regions for bigWig tracks: genome windows in train/val/test splits.
+
+The shared windowing (`regformer.data.genome_windows`: contigs between N runs and blacklist intervals, whole
+contigs or held-out chromosomes per split, windows tiled inside contigs on the bin grid) is capped to the
+bigWigs' chromosome lengths after checking that every bigWig is of the FASTA's assembly. The result is a TSV
+(chrom, start, end, split, bigwig_chrom) read by the targets step; `chrom` is the FASTA's name.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from regformer.chains.tracks.bigwig import bigwig_names, check_bigwig_chroms, opened_bigwigs
+from regformer.data.genome_windows import (check_window_settings, find_contigs, read_bed, resolve_chromosomes,
+                                           split_contigs, tile_contigs)
+from regformer.data.splits import SPLITS
+from regformer.errors import InputError
+from regformer.io.atomic import atomic_path
+from regformer.io.fasta import open_fasta
+
+log = logging.getLogger(__name__)
+REGION_COLUMNS = ["chrom", "start", "end", "split", "bigwig_chrom"]
+
+
+def _check_splits(fasta_path, fa, chroms, caps, table, contigs, *, held, fractions, seq_length, bin_size,
+                  min_gap, blacklist) -> None:
+    """Fail on a split that was asked for (held-out chromosomes or a fraction > 0) but got no window.
+
+    When no contig holds even one window the message says so and gives the longest contig.
+    """
+    windows = {s: int((table["split"] == s).sum()) for s in SPLITS}
+    wanted = {"train": True, **{s: bool(held[s]) or fractions[s] > 0 for s in held}}
+    empty = [s for s in SPLITS if wanted[s] and not windows[s]]
+    if not empty:
+        return
+    if table.empty:
+        every = find_contigs(fa, chroms, caps, min_gap=min_gap, blacklist=blacklist)
+        longest = max((e - s for _, s, e in every), default=0)
+        raise InputError(fasta_path, f"seq_length {seq_length} is longer than every contig (the longest, between "
+                         f"N runs >= {min_gap} bp and blacklist intervals, is {longest} bp)",
+                         f"use a seq_length <= {longest // bin_size * bin_size} (a multiple of bin_size), "
+                         "a larger min_gap or a smaller blacklist")
+    per_split = {s: int((contigs["split"] == s).sum()) for s in SPLITS}
+    raise InputError(fasta_path, f"split(s) {', '.join(empty)} got no window (windows per split {windows}, "
+                     f"contigs per split {per_split}, seq_length {seq_length})",
+                     "hold out other chromosomes (valid_chroms/test_chroms), change valid_fraction/test_fraction "
+                     "or split_seed, split chromosomes into more contigs (blacklist), or use a smaller seq_length")
+
+
+def define_track_regions(fasta_path, bigwig_paths: list[str], out_tsv, *, bin_size: int, seq_length: int,
+                         train_stride: int, eval_stride: int, valid_chroms: list[str] | None = None,
+                         test_chroms: list[str] | None = None, valid_fraction: float = 0.1,
+                         test_fraction: float = 0.1, chromosomes: list[str] | None = None,
+                         aliases: dict[str, str] | None = None, blacklist_bed: str | None = None,
+                         min_gap: int = 1000, seed: int = 0) -> dict:
+    """Write the regions TSV (chrom, start, end, split, bigwig_chrom); return a summary.
+
+    `valid_chroms` / `valid_fraction` fill split "val"; `aliases` maps FASTA names to bigWig names. Config and
+    bigWigs are checked before the FASTA is scanned; nothing is written on any error.
+    """
+    aliases = dict(aliases or {})
+    held = {"val": list(valid_chroms or []), "test": list(test_chroms or [])}
+    fractions = {"val": valid_fraction, "test": test_fraction}
+    check_window_settings(bin_size=bin_size, seq_length=seq_length, train_stride=train_stride,
+                          eval_stride=eval_stride, fractions=fractions)
+    if not bigwig_paths:
+        raise InputError("bigwig_paths", "no bigWig given", "give at least one bigWig (the targets table's files)")
+    fa, sizes = open_fasta(fasta_path)
+    chroms = resolve_chromosomes(fasta_path, sizes, chromosomes, held, seq_length)
+    used = bigwig_names(chroms, aliases)
+    caps = {c: sizes[c] for c in chroms}
+    with opened_bigwigs(list(bigwig_paths)) as handles:
+        for path, bw in zip(bigwig_paths, handles):
+            check_bigwig_chroms(path, bw, used, sizes)
+            caps = {c: min(caps[c], int(bw.chroms()[used[c]])) for c in chroms}
+    blacklist = read_bed(blacklist_bed, sizes, aliases) if blacklist_bed else {}
+
+    contigs = split_contigs(fa, chroms, caps, held_out=held, fractions=fractions, seed=seed, min_gap=min_gap,
+                            min_length=seq_length, blacklist=blacklist)
+    table = tile_contigs(contigs, seq_length=seq_length, bin_size=bin_size, train_stride=train_stride,
+                         eval_stride=eval_stride)
+    table["bigwig_chrom"] = table["chrom"].map(used)
+    _check_splits(fasta_path, fa, chroms, caps, table, contigs, held=held, fractions=fractions,
+                  seq_length=seq_length, bin_size=bin_size, min_gap=min_gap, blacklist=blacklist)
+    with atomic_path(out_tsv) as tmp:
+        table[REGION_COLUMNS].to_csv(tmp, sep="\t", index=False)
+    summary = {"windows": {s: int((table["split"] == s).sum()) for s in SPLITS}, "contigs": len(contigs),
+               "contigs_per_split": {s: int((contigs["split"] == s).sum()) for s in SPLITS},
+               "contig_length": int((contigs["end"] - contigs["start"]).sum()),
+               "bigwigs": [str(p) for p in bigwig_paths]}
+    log.info("regions %s: %s", out_tsv, summary)
+    return summary
+
+
+def read_track_regions(tsv) -> pd.DataFrame:
+    """Read a regions TSV and check its columns, splits and coordinates."""
+    try:
+        df = pd.read_csv(tsv, sep="\t", dtype={"chrom": str, "bigwig_chrom": str, "split": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(tsv, f"cannot read the regions TSV ({exc})", "rerun the regions step") from exc
+    missing = [c for c in REGION_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(tsv, f"missing columns {missing} (has {list(df.columns)})", "rerun the regions step")
+    if df.empty or df[REGION_COLUMNS].isna().any().any() or not df["split"].isin(SPLITS).all():
+        raise InputError(tsv, "empty, has missing values, or a split other than train/val/test",
+                         "rerun the regions step")
+    if not (pd.api.types.is_integer_dtype(df["start"]) and pd.api.types.is_integer_dtype(df["end"])
+            and ((0 <= df["start"]) & (df["start"] < df["end"])).all()):
+        raise InputError(tsv, "start/end are not integers with 0 <= start < end", "rerun the regions step")
+    return df.astype({"start": np.int64, "end": np.int64})
