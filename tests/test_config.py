@@ -25,6 +25,9 @@ def test_demo_and_real_configs_are_valid(demo_config):
     assert demo_config["trainer"]["num_nodes"] == 1  # defaults filled in
     assert demo_config["promoter"]["datasets"]["demo"]["format"] == "dream"
     validate(yaml.safe_load((REPO / "workflow/configs/promoter_real.yaml").read_text()), SCHEMA)
+    yeast = yaml.safe_load((REPO / "workflow/configs/tracks_yeast.yaml").read_text())
+    validate(yeast, SCHEMA, set_default=True)
+    assert yeast["tracks"]["datasets"]["yeast"]["test_chroms"] == ["II"] and demo_config["tracks"]["models"]
     paper = yaml.safe_load((REPO / "workflow/configs/hic_akita.yaml").read_text())
     validate(paper, SCHEMA, set_default=True)
     assert [m["name"] for m in paper["hic"]["datasets"]["akita5"]["maps"]] == ["HFF", "H1hESC", "GM12878", "IMR90",

@@ -32,6 +32,11 @@ def demo_run(tmp_path_factory):
                                                                          "chr3": 400_000, "chr4": 400_000}
     for model in ("akita", "akita_transformer", "akita_vae"):
         config["hic"]["models"][model].update(max_epochs=1)
+    config["tracks"]["datasets"]["demo"]["synthetic"]["chrom_lengths"] = {"chr1": 120_000, "chr2": 60_000,
+                                                                            "chr3": 60_000, "chr4": 60_000}
+    for model, settings in config["tracks"]["models"].items():
+        if model != "kmer_ridge":
+            settings.update(max_epochs=1)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     _snakemake(workdir, "all")
     return workdir
@@ -73,10 +78,32 @@ def test_hic_demo_runs_through_to_the_report(demo_run):
 
 
 @pytest.mark.slow
+def test_tracks_demo_runs_through_to_the_report(demo_run):
+    import pyBigWig
+
+    tracks = demo_run / "results/tracks/demo"
+    report = (tracks / "report.html").read_text()
+    models = ("enformer", "swin1d", "maxpool_cnn", "attpool_cnn", "attpool_dilated_cnn", "kmer_ridge")
+    for model in models:
+        assert model in report
+        strict = lambda constant: pytest.fail(f"{model}/metrics.json holds {constant}: not strict JSON")  # noqa: E731
+        metrics = json.loads((tracks / model / "metrics.json").read_text(), parse_constant=strict)
+        assert {"pearson", "pearson_log1p", "mse", "poisson_nll", "per_group", "per_track"} <= set(metrics)
+        assert set(metrics["per_track"]) == {"dnase", "chip", "cage"}
+        for track in ("dnase", "chip", "cage"):
+            predicted = pyBigWig.open(str(tracks / model / f"predicted_{track}.bw"))
+            measured = pyBigWig.open(str(tracks / f"raw/{track}.bw"))
+            assert predicted.chroms() == measured.chroms() and predicted.header()["nBasesCovered"] > 0
+    ceiling = json.loads((tracks / "noise_ceiling/metrics.json").read_text())
+    assert ceiling["pearson"] > 0.8  # the noise-free tracks explain the measured ones
+    assert "Attention maps: swin1d" in report and "Attention maps: enformer" in report and "noise ceiling" in report
+
+
+@pytest.mark.slow
 def test_snakemake_report_and_nothing_left_to_do(demo_run):
     _snakemake(demo_run, "--report", str(demo_run / "report.html"))
     text = (demo_run / "report.html").read_text()
-    assert "Models of the" in text and "promoter" in text and "hic" in text  # both chains' reports, captioned
+    assert "Models of the" in text and all(chain in text for chain in ("promoter", "hic", "tracks"))  # captioned
     dry = _snakemake(demo_run, "all", "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
