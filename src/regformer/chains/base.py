@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from regformer.chain_interface import Predictions
+from regformer.errors import InputError
 from regformer.evaluate.runner import write_prediction_file
 from regformer.models.registry import ModelSpec
 from regformer.train.module import FlatPearsonCorrCoef
@@ -21,6 +22,17 @@ class ChainBase:
 
     def arch_for_store(self, spec: ModelSpec, arch: dict, user_config: dict, store_path: str | Path) -> dict:
         return arch
+
+    def with_store_geometry(self, spec: ModelSpec, arch: dict, user_config: dict, summary: dict,
+                            keys: tuple[str, ...]) -> dict:
+        """`arch` with the store summary's values of `keys` (window geometry: the data decides it); a user config
+        that sets one of them to another value is an error."""
+        for key in keys:
+            if key in user_config and user_config[key] != summary[key]:
+                raise InputError("config.yaml", f"{self.name} model {spec.name}: {key} is {user_config[key]} but "
+                                 f"the targets were built with {summary[key]}",
+                                 f"remove {key} from the model (the dataset sets it)")
+        return {**arch, **{key: summary[key] for key in keys}}
 
     def fit_closed_form(self, model, store_path: str | Path, training: dict, seed: int) -> dict:
         raise NotImplementedError(f"the {self.name} chain registers no closed-form model")

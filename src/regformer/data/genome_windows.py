@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyfaidx
 
+from regformer.data.splits import SPLITS
 from regformer.errors import InputError
 from regformer.io.fasta import n_runs
 
@@ -183,3 +184,23 @@ def genome_windows(fa: pyfaidx.Fasta, chroms: list[str], caps: dict[str, int], *
     return tile_contigs(contigs, seq_length=seq_length, bin_size=bin_size, train_stride=train_stride,
                         eval_stride=eval_stride)
 
+
+def read_windows_tsv(tsv, columns: list[str], name_columns: tuple[str, ...] = ("chrom",),
+                     extra: list[str] | None = None) -> pd.DataFrame:
+    """Read a regions TSV written by a chain's regions step and check its columns (`columns` and, when given,
+    at least one column starting with each `extra` prefix), splits (train/val/test) and coordinates."""
+    try:
+        df = pd.read_csv(tsv, sep="\t", dtype={**dict.fromkeys(name_columns, str), "split": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(tsv, f"cannot read the regions TSV ({exc})", "rerun the regions step") from exc
+    missing = [c for c in columns if c not in df.columns]
+    missing += [f"{prefix}<name>" for prefix in extra or [] if not any(c.startswith(prefix) for c in df.columns)]
+    if missing:
+        raise InputError(tsv, f"missing columns {missing} (has {list(df.columns)})", "rerun the regions step")
+    if df.empty or df[columns].isna().any().any() or not df["split"].isin(SPLITS).all():
+        raise InputError(tsv, "empty, has missing values, or a split other than train/val/test",
+                         "rerun the regions step")
+    if not (pd.api.types.is_integer_dtype(df["start"]) and pd.api.types.is_integer_dtype(df["end"])
+            and ((0 <= df["start"]) & (df["start"] < df["end"])).all()):
+        raise InputError(tsv, "start/end are not integers with 0 <= start < end", "rerun the regions step")
+    return df.astype({"start": np.int64, "end": np.int64})

@@ -26,50 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from regformer.models.relative_attention import N_BASIS_CLASSES, TransformerBlock
+from regformer.models.track_blocks import AttentionPool, Residual, conv_block
 
 PAPER_HEADS = {"human": 5313, "mouse": 1643}
-
-
-class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channel axis of (batch, channels, length) tensors."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
-
-
-class ConvBlock(nn.Sequential):
-    """Norm -> GELU -> Conv1d (same padding, bias): Enformer's conv_block, LayerNorm for BatchNorm."""
-
-    def __init__(self, in_channels: int, out_channels: int, width: int):
-        super().__init__(ChannelLayerNorm(in_channels), nn.GELU(),
-                         nn.Conv1d(in_channels, out_channels, width, padding="same"))
-
-
-class Residual(nn.Module):
-    """x + body(x)."""
-
-    def __init__(self, body: nn.Module):
-        super().__init__()
-        self.body = body
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
-
-
-class AttentionPool(nn.Module):
-    """Softmax-weighted pooling over windows of `pool_size` with learned per-channel logits."""
-
-    def __init__(self, channels: int, pool_size: int = 2, init_scale: float = 2.0):
-        super().__init__()
-        self.pool_size = pool_size
-        self.logits = nn.Conv1d(channels, channels, 1, bias=False)
-        with torch.no_grad():  # starts close to max pooling, as in the paper
-            nn.init.eye_(self.logits.weight[:, :, 0]).mul_(init_scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        windows = x.unflatten(-1, (-1, self.pool_size))
-        weights = torch.softmax(self.logits(x).unflatten(-1, (-1, self.pool_size)), dim=-1)
-        return (windows * weights).sum(-1)
 
 
 def tower_widths(start: int, end: int, n: int, divisible_by: int) -> list[int]:
@@ -116,11 +75,11 @@ class Enformer(nn.Module):
         _validate(seq_length, bin_size, crop, channels, n_conv_tower, n_heads, key_size, n_position_features)
         self.crop, self.multi_head = crop, output_heads is not None
         half = channels // 2
-        self.stem = nn.Sequential(nn.Conv1d(4, half, 15, padding="same"), Residual(ConvBlock(half, half, 1)),
+        self.stem = nn.Sequential(nn.Conv1d(4, half, 15, padding="same"), Residual(conv_block(half, half, 1)),
                                   AttentionPool(half))
         tower, previous = [], half
         for width in tower_widths(half, channels, n_conv_tower, math.gcd(half, 128)):
-            tower.append(nn.Sequential(ConvBlock(previous, width, 5), Residual(ConvBlock(width, width, 1)),
+            tower.append(nn.Sequential(conv_block(previous, width, 5), Residual(conv_block(width, width, 1)),
                                        AttentionPool(width)))
             previous = width
         self.tower = nn.Sequential(*tower)

@@ -45,6 +45,19 @@ def kmer_counts(codes: np.ndarray, k_max: int = 6) -> sparse.csr_matrix:
     return counts
 
 
+def select_ridge(x, y: np.ndarray, x_val, val_y: np.ndarray, alphas, name: str = "kmer_ridge") -> tuple[float, Ridge]:
+    """Fit a ridge (scikit-learn, sparse conjugate gradient) per penalty; return the one with the lowest
+    validation MSE, as (alpha, model). y may hold several targets (one column each)."""
+    best = None
+    for alpha in alphas:
+        model = Ridge(alpha=alpha, solver="sparse_cg", max_iter=2000, tol=1e-5).fit(x, y)
+        mse = float(np.mean((model.predict(x_val) - val_y) ** 2))
+        log.info("%s alpha=%g val_mse=%.4f", name, alpha, mse)
+        if best is None or mse < best[0]:
+            best = (mse, alpha, model)
+    return best[1], best[2]
+
+
 class KmerRidge:
     """Ridge on k-mer counts with the penalty picked on validation data."""
 
@@ -60,14 +73,7 @@ class KmerRidge:
 
     def fit(self, codes: np.ndarray, y: np.ndarray, val_codes: np.ndarray, val_y: np.ndarray) -> "KmerRidge":
         x, x_val = kmer_counts(codes, self.k_max), kmer_counts(val_codes, self.k_max)
-        best = None
-        for alpha in self.alphas:
-            model = Ridge(alpha=alpha, solver="sparse_cg", max_iter=2000, tol=1e-5).fit(x, y)
-            mse = float(np.mean((model.predict(x_val) - val_y) ** 2))
-            log.info("kmer_ridge alpha=%g val_mse=%.4f", alpha, mse)
-            if best is None or mse < best[0]:
-                best = (mse, alpha, model)
-        _, self.alpha, self.model = best
+        self.alpha, self.model = select_ridge(x, y, x_val, val_y, self.alphas)
         return self
 
     def predict(self, codes: np.ndarray) -> np.ndarray:

@@ -24,55 +24,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from regformer.models.track_blocks import AttentionPool, ChannelLayerNorm, Residual, conv_block
+
 CNN_FULL = dict(stem_width=288, stem_kernel=15, tower_widths=(339, 399, 470, 554, 652, 768), tower_kernel=5,
                 final_width=1536, dropout=0.05)
 CNN_DEMO = dict(stem_width=16, stem_kernel=15, tower_widths=(16, 24, 24, 32, 32, 48), tower_kernel=5,
                 final_width=64, dropout=0.0)
 DILATED_FULL = dict(CNN_FULL, dilated_width=384, n_dilated=11, rate_mult=1.5, dilated_dropout=0.3)
 DILATED_DEMO = dict(CNN_DEMO, dilated_width=24, n_dilated=4, rate_mult=1.5, dilated_dropout=0.0)
-
-
-class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channels of a (batch, channels, length) tensor."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.transpose(1, 2)).transpose(1, 2).contiguous()
-
-
-def conv_block(in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1) -> nn.Sequential:
-    """Pre-activation conv block: LayerNorm -> GELU -> Conv1d (same padding)."""
-    return nn.Sequential(ChannelLayerNorm(in_channels), nn.GELU(),
-                         nn.Conv1d(in_channels, out_channels, kernel_size, padding=dilation * (kernel_size // 2),
-                                   dilation=dilation))
-
-
-class Residual(nn.Module):
-    """x + body(x)."""
-
-    def __init__(self, body: nn.Module):
-        super().__init__()
-        self.body = body
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
-
-
-class AttentionPool(nn.Module):
-    """Pools pairs of positions by a softmax over learned per-channel logits (a 1x1 conv, init 2 x identity).
-
-    For two positions softmax([a, b])[0] = sigmoid(a - b); this form avoids a slow size-2 softmax on CPU.
-    """
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.logits = nn.Conv1d(channels, channels, 1, bias=False)
-        with torch.no_grad():
-            self.logits.weight.copy_(2.0 * torch.eye(channels).unsqueeze(-1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.logits(x)
-        first = torch.sigmoid(logits[..., 0::2] - logits[..., 1::2])  # softmax weight of the even position
-        return x[..., 1::2] + first * (x[..., 0::2] - x[..., 1::2])
 
 
 def make_pool(kind: str, channels: int) -> nn.Module:

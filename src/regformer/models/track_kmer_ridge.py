@@ -3,16 +3,12 @@ each output bin and its flanking bins, fitted on log1p targets, so every report 
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.linear_model import Ridge
 
 from regformer.data.encoding import N_CODE
-from regformer.models.kmer_ridge import kmer_counts, n_kmer_features
-
-log = logging.getLogger(__name__)
+from regformer.models.kmer_ridge import kmer_counts, n_kmer_features, select_ridge
 
 
 class TrackKmerRidge:
@@ -47,16 +43,8 @@ class TrackKmerRidge:
 
     def fit(self, codes: np.ndarray, y: np.ndarray, val_codes: np.ndarray, val_y: np.ndarray) -> "TrackKmerRidge":
         """Fit one ridge per alpha on the training windows; keep the one with the lowest validation MSE (log1p)."""
-        x, x_val = self.features(codes), self.features(val_codes)
-        target, val_target = self._targets(y), self._targets(val_y)
-        best = None
-        for alpha in self.alphas:
-            model = Ridge(alpha=alpha, solver="sparse_cg", max_iter=2000, tol=1e-5).fit(x, target)
-            mse = float(np.mean((model.predict(x_val) - val_target) ** 2))
-            log.info("track kmer_ridge alpha=%g val_mse(log1p)=%.4f", alpha, mse)
-            if best is None or mse < best[0]:
-                best = (mse, alpha, model)
-        _, self.alpha, self.model = best
+        self.alpha, self.model = select_ridge(self.features(codes), self._targets(y), self.features(val_codes),
+                                              self._targets(val_y), self.alphas, name="tracks kmer_ridge (log1p)")
         return self
 
     def predict(self, codes: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ from regformer.chains.hic.evaluation import write_map_predictions
 from regformer.chains.hic.metrics import contact_map_metrics
 from regformer.chains.hic.report import write_hic_report
 from regformer.chains.hic.specs import CHAIN, MODELS
-from regformer.errors import InputError
 from regformer.io.stores import store_summary
 from regformer.models.registry import ModelSpec
 
@@ -34,12 +33,8 @@ class HicChain(ChainBase):
     def arch_for_store(self, spec: ModelSpec, arch: dict, user_config: dict, store_path) -> dict:
         """The store's window geometry and map count; a model config that contradicts the store is an error."""
         summary = store_summary(store_path)
-        for key in GEOMETRY:
-            if key in user_config and user_config[key] != summary[key]:
-                raise InputError("config.yaml", f"hic model {spec.name}: {key} is {user_config[key]} but the "
-                                 f"targets were built with {summary[key]}",
-                                 f"remove {key} from the model (the dataset sets it)")
-        return {**arch, **{key: summary[key] for key in GEOMETRY}, "n_maps": len(summary["maps"])}
+        arch = self.with_store_geometry(spec, arch, user_config, summary, GEOMETRY)
+        return {**arch, "n_maps": len(summary["maps"])}
 
     def datamodule(self, store_path, training: dict, num_workers: int = 0) -> HicDataModule:
         return HicDataModule(store_path, batch_size=training["batch_size"], num_workers=num_workers,

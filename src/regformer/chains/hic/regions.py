@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from regformer.chains.hic.coolers import check_cooler
-from regformer.data.genome_windows import (check_window_settings, read_bed, resolve_chromosomes, split_contigs,
-                                           tile_contigs)
+from regformer.data.genome_windows import (check_window_settings, read_bed, read_windows_tsv, resolve_chromosomes,
+                                           split_contigs, tile_contigs)
 from regformer.data.splits import SPLITS
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
@@ -121,20 +121,5 @@ def define_regions(fasta_path, cooler_uris: dict[str, str], out_tsv, *, bin_size
 
 
 def read_regions(tsv) -> pd.DataFrame:
-    """Read a regions TSV and check its columns, splits and coordinates."""
-    try:
-        df = pd.read_csv(tsv, sep="\t", dtype={"chrom": str, "cooler_chrom": str, "split": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(tsv, f"cannot read the regions TSV ({exc})", "rerun the regions step") from exc
-    missing = [c for c in BASE_COLUMNS if c not in df.columns]
-    maps = [c for c in df.columns if c.startswith("filtered_")]
-    if missing or not maps:
-        raise InputError(tsv, f"missing columns {missing or ['filtered_<map>']} (has {list(df.columns)})",
-                         "rerun the regions step")
-    if df.empty or df[BASE_COLUMNS].isna().any().any() or not df["split"].isin(SPLITS).all():
-        raise InputError(tsv, "empty, has missing values, or a split other than train/val/test",
-                         "rerun the regions step")
-    if not (pd.api.types.is_integer_dtype(df["start"]) and pd.api.types.is_integer_dtype(df["end"])
-            and ((0 <= df["start"]) & (df["start"] < df["end"])).all()):
-        raise InputError(tsv, "start/end are not integers with 0 <= start < end", "rerun the regions step")
-    return df
+    """Read a Hi-C regions TSV and check its columns (with a filtered_<map> column), splits and coordinates."""
+    return read_windows_tsv(tsv, BASE_COLUMNS, name_columns=("chrom", "cooler_chrom"), extra=["filtered_"])

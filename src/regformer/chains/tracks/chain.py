@@ -17,7 +17,6 @@ from regformer.chains.tracks.dataset import TrackDataModule, TrackWindows
 from regformer.chains.tracks.metrics import track_metrics
 from regformer.chains.tracks.report import write_tracks_report
 from regformer.chains.tracks.specs import CHAIN, MODELS
-from regformer.errors import InputError
 from regformer.evaluate.runner import write_window_predictions
 from regformer.io.stores import store_summary
 from regformer.models.registry import ModelSpec
@@ -49,12 +48,8 @@ class TracksChain(ChainBase):
         """The store's window geometry and track count (one output head of the dataset's tracks, so the paper's
         two-head Enformer becomes a one-head one); a model config that contradicts the store is an error."""
         summary = store_summary(store_path)
-        for key in GEOMETRY:
-            if key in user_config and user_config[key] != summary[key]:
-                raise InputError("config.yaml", f"tracks model {spec.name}: {key} is {user_config[key]} but the "
-                                 f"targets were built with {summary[key]}",
-                                 f"remove {key} from the model (the dataset sets it)")
-        arch = {**arch, **{key: summary[key] for key in GEOMETRY}, "n_tracks": len(summary["tracks"])}
+        arch = {**self.with_store_geometry(spec, arch, user_config, summary, GEOMETRY),
+                "n_tracks": len(summary["tracks"])}
         if arch.get("output_heads"):  # a paper's multi-species heads (Enformer's human + mouse)
             arch["output_heads"] = None
         return arch

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from regformer.chains.tracks.bigwig import bigwig_names, check_bigwig_chroms, opened_bigwigs
-from regformer.data.genome_windows import (check_window_settings, find_contigs, read_bed, resolve_chromosomes,
-                                           split_contigs, tile_contigs)
+from regformer.data.genome_windows import (check_window_settings, find_contigs, read_bed, read_windows_tsv,
+                                           resolve_chromosomes, split_contigs, tile_contigs)
 from regformer.data.splits import SPLITS
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
@@ -96,18 +96,5 @@ def define_track_regions(fasta_path, bigwig_paths: list[str], out_tsv, *, bin_si
 
 
 def read_track_regions(tsv) -> pd.DataFrame:
-    """Read a regions TSV and check its columns, splits and coordinates."""
-    try:
-        df = pd.read_csv(tsv, sep="\t", dtype={"chrom": str, "bigwig_chrom": str, "split": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(tsv, f"cannot read the regions TSV ({exc})", "rerun the regions step") from exc
-    missing = [c for c in REGION_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(tsv, f"missing columns {missing} (has {list(df.columns)})", "rerun the regions step")
-    if df.empty or df[REGION_COLUMNS].isna().any().any() or not df["split"].isin(SPLITS).all():
-        raise InputError(tsv, "empty, has missing values, or a split other than train/val/test",
-                         "rerun the regions step")
-    if not (pd.api.types.is_integer_dtype(df["start"]) and pd.api.types.is_integer_dtype(df["end"])
-            and ((0 <= df["start"]) & (df["start"] < df["end"])).all()):
-        raise InputError(tsv, "start/end are not integers with 0 <= start < end", "rerun the regions step")
-    return df.astype({"start": np.int64, "end": np.int64})
+    """Read a tracks regions TSV and check its columns, splits and coordinates."""
+    return read_windows_tsv(tsv, REGION_COLUMNS, name_columns=("chrom", "bigwig_chrom"))
