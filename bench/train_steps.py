@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/train_steps.py [--chain promoter] [--device cpu|cuda] [--steps 10] [--batch-size 128]
     .venv/bin/python bench/train_steps.py --chain hic --batch-size 2 --steps 3   # Akita's batch of 2
+    .venv/bin/python bench/train_steps.py --task tracks --batch-size 2 --steps 3  # + enformer vs enformer-pytorch
 
 A full-size Hi-C model reads 2^20 bp per sequence: on a CPU use the Akita batch of 2 and few steps.
 """
@@ -59,7 +60,9 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--chain", default="promoter", help="which chain's models (promoter, hic, ...)")
+    parser.add_argument("--chain", "--task", default="promoter", help="which chain's models (promoter, hic, ...)")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="tracks: skip enformer side by side with enformer-pytorch (the bench extra)")
     parser.add_argument("--sizes", default="demo,full", help="comma-separated: demo, full")
     args = parser.parse_args()
     for spec in chain_models(args.chain).values():
@@ -67,6 +70,10 @@ def main() -> None:
             continue
         for size in args.sizes.split(","):
             print(json.dumps(bench(spec, size, args.device, args.steps, args.batch_size)), flush=True)
+    if args.chain == "tracks" and not args.no_reference:
+        from enformer_reference import compare  # bench/ is on sys.path when this file runs
+
+        print(json.dumps(compare(args.device, args.batch_size, args.steps)), flush=True)
 
 
 if __name__ == "__main__":
