@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from pathlib import Path
 
 import lightning as L
@@ -86,7 +87,9 @@ def train_model(chain, model_name: str, model_config: dict | None, store_path: s
     if spec.kind == CLOSED_FORM:
         L.seed_everything(seed, workers=True)
         model = spec.build(**arch)
+        started = time.perf_counter()
         summary, n_members = chain.fit_closed_form(model, store_path, training, seed), 1
+        summary["training_seconds"] = round(time.perf_counter() - started, 1)
     else:
         members, summaries = fit_members(chain, spec, arch, training, store_path, run_dir, trainer_cfg or {}, seed)
         n_members = len(members)
