@@ -34,7 +34,7 @@ def _predict_batch(model, batch: dict, raw: dict, strand_average: bool) -> np.nd
     if not isinstance(model, torch.nn.Module):
         return model.predict(raw["codes"].numpy())
     x = batch["x"]
-    if strand_average:
+    if strand_average and not getattr(model, "averages_strands", False):  # a model may average strands itself
         return ((prediction_of(model(x)) + prediction_of(model(reverse_complement_one_hot(x)))) / 2).float().cpu().numpy()
     return prediction_of(model(x)).float().cpu().numpy()
 
@@ -131,6 +131,8 @@ def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_me
     metrics = chain.score(store_path, predictions, settings)
     spec = get_spec(chain.models, saved["name"])
     metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"])
+    if "training_seconds" in saved["summary"]:  # the cost of each point, beside its scores in the report
+        metrics["training_seconds"] = saved["summary"]["training_seconds"]
     if spec.paper_parameters:
         metrics["paper_parameters"] = spec.paper_parameters
     if predictions.uncertainty:

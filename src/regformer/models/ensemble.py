@@ -16,6 +16,8 @@ class SeedEnsemble(nn.Module):
     def __init__(self, members: list[nn.Module]):
         super().__init__()
         self.members = nn.ModuleList(members)
+        # members that score both strands themselves (legnet with a strand channel) make the ensemble do so
+        self.averages_strands = all(getattr(m, "averages_strands", False) for m in members)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([prediction_of(member(x)) for member in self.members]).mean(0)

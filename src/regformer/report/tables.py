@@ -11,7 +11,7 @@ from html import escape
 from numbers import Real
 
 LEADING_METRICS = ("pearson", "spearman", "r2", "mse")
-LOWER_IS_BETTER = ("mse", "mae", "loss")
+LOWER_IS_BETTER = ("mse", "mae", "loss", "seconds")
 COUNT_KEYS = {"epoch", "epochs", "step", "steps", "seed"}
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import lightning as L
@@ -149,7 +150,9 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     if last is not None:
         log.info("resuming from %s", last)
         _merge_curves(earlier, curves, earlier)  # Lightning's CSV logger starts a fresh file on resume
+    started = time.perf_counter()
     trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last is not None else None)
+    seconds = time.perf_counter() - started  # this run's (a resumed run counts from where it resumed)
     if earlier.exists():
         _merge_curves(earlier, curves, curves)
         earlier.unlink()
@@ -163,5 +166,6 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         "epochs_trained": int(trainer.current_epoch),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
         "weights": weights,
+        "training_seconds": round(seconds, 1),
     }
     return task.model.cpu(), summary

@@ -41,13 +41,19 @@ class SupervisedTask(L.LightningModule):
     def forward(self, x: torch.Tensor):
         return self.model(x)
 
+    def _output(self, batch: dict):
+        """The model on batch["x"], plus the batch entries it asks for in `batch_inputs` (e.g. LegNet's strand
+        and singleton flags) when the batch has them."""
+        extra = {k: batch[k] for k in getattr(self.model, "batch_inputs", ()) if k in batch}
+        return self.model(batch["x"], **extra)
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss = self.loss_fn(self.model(batch["x"]), batch)
+        loss = self.loss_fn(self._output(batch), batch)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["y"]))
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        output = self.model(batch["x"])
+        output = self._output(batch)
         self.log("val_loss", self.loss_fn(output, batch), on_epoch=True, prog_bar=True, batch_size=len(batch["y"]))
         for metric in self.val_metrics.values():
             metric.update(prediction_of(output), batch["y"])
@@ -69,7 +75,8 @@ class SupervisedTask(L.LightningModule):
 
     def configure_optimizers(self):
         """The optimizer, plus a learning-rate schedule: none, plateau (halve after 2 flat epochs), cosine (over
-        max_epochs) or warmup (linear from 0 over warmup_steps optimizer steps, then constant: Enformer's)."""
+        max_epochs), warmup (linear from 0 over warmup_steps optimizer steps, then constant: Enformer's) or onecycle
+        (per step, up from lr/25 to lr over the first 30% of max_epochs, then cosine down to lr/1e4: LegNet's)."""
         optimizer = self._optimizer()
         if self.lr_schedule == "none":
             return optimizer
@@ -83,4 +90,8 @@ class SupervisedTask(L.LightningModule):
             steps = max(1, self.warmup_steps)
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / steps))
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
-        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r} (use none, plateau, cosine or warmup)")
+        if self.lr_schedule == "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, pct_start=0.3,
+                                                            total_steps=max(1, int(self.trainer.estimated_stepping_batches)))
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r} (use none, plateau, cosine, warmup or onecycle)")

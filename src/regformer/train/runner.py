@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from pathlib import Path
 
 import lightning as L
@@ -16,7 +17,7 @@ import numpy as np
 
 from regformer.io.stores import store_summary
 from regformer.models.ensemble import SeedEnsemble
-from regformer.models.outputs import huber_loss, mse_loss, poisson_loss
+from regformer.models.outputs import huber_loss, mse_loss, poisson_loss, soft_bin_kl_loss
 from regformer.models.registry import CLOSED_FORM, ModelSpec, get_spec, resolve_model_config
 from regformer.models.saved import save_trained
 from regformer.train import harness
@@ -26,8 +27,11 @@ log = logging.getLogger(__name__)
 
 
 def recipe_loss(training: dict, target_std: float | None):
-    """The recipe's loss: MSE, Poisson NLL, or Huber with huber_delta counted in SDs of the training targets."""
+    """The recipe's loss: MSE, Poisson NLL, Huber with huber_delta counted in SDs of the training targets, or
+    soft_bin_kl (KL to a Normal(y, soft_bin_sd) spread over the model's expression bins)."""
     loss = training.get("loss", "mse")
+    if loss == "soft_bin_kl":
+        return functools.partial(soft_bin_kl_loss, sd=training.get("soft_bin_sd", 0.5))
     if loss == "huber":
         return functools.partial(huber_loss, delta=training["huber_delta"] * target_std)
     return poisson_loss if loss == "poisson" else mse_loss
@@ -61,11 +65,12 @@ def fit_members(chain, spec: ModelSpec, arch: dict, training: dict, store_path, 
 
 
 def _ensemble_summary(summaries: list[dict]) -> dict:
-    """Member 0's summary, plus the ensemble's size, total epochs and mean best validation loss."""
+    """Member 0's summary, plus the ensemble's size, total epochs and training time, mean best validation loss."""
     summary = dict(summaries[0])
     if len(summaries) > 1:
         summary.update(members=len(summaries), epochs_trained=sum(s["epochs_trained"] for s in summaries),
-                       best_val_loss=float(np.mean([s["best_val_loss"] for s in summaries])))
+                       best_val_loss=float(np.mean([s["best_val_loss"] for s in summaries])),
+                       training_seconds=round(sum(s.get("training_seconds", 0.0) for s in summaries), 1))
     return summary
 
 
@@ -82,7 +87,9 @@ def train_model(chain, model_name: str, model_config: dict | None, store_path: s
     if spec.kind == CLOSED_FORM:
         L.seed_everything(seed, workers=True)
         model = spec.build(**arch)
+        started = time.perf_counter()
         summary, n_members = chain.fit_closed_form(model, store_path, training, seed), 1
+        summary["training_seconds"] = round(time.perf_counter() - started, 1)
     else:
         members, summaries = fit_members(chain, spec, arch, training, store_path, run_dir, trainer_cfg or {}, seed)
         n_members = len(members)

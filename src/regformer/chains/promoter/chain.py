@@ -12,6 +12,7 @@ from regformer.chains.base import ChainBase
 from regformer.chains.promoter.dataset import PromoterDataModule
 from regformer.chains.promoter.report import write_promoter_report
 from regformer.chains.promoter.specs import CHAIN, MODELS
+from regformer.evaluate.dream import dream_scores, read_dream_subsets
 from regformer.evaluate.metrics import regression_metrics
 from regformer.evaluate.runner import write_prediction_file
 
@@ -46,7 +47,14 @@ class PromoterChain(ChainBase):
         return {"alpha": model.alpha, "n_train_used": int(len(y))}
 
     def score(self, store_path, predictions: Predictions, settings: dict) -> dict:
-        return regression_metrics(predictions.target, predictions.prediction)
+        """Regression metrics; with the dataset's dream_subsets annotation, also the DREAM 2022 challenge scores."""
+        metrics = regression_metrics(predictions.target, predictions.prediction)
+        if settings.get("dream_subsets"):
+            with h5py.File(store_path, "r") as h5:
+                lines = h5["line"][:][predictions.rows]
+            subsets = read_dream_subsets(settings["dream_subsets"], lines)
+            metrics.update(dream_scores(predictions.prediction, predictions.target, subsets))
+        return metrics
 
     def write_predictions(self, path, store_path, predictions: Predictions) -> None:
         """prediction and measured per test sequence, its line in the raw file, and the noise-free value

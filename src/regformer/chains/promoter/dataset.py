@@ -72,6 +72,7 @@ class PromoterDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.rc_augment = rc_augment
+        self._singletons: bool | None = None
 
     def target_scale(self) -> tuple[float, float]:
         """Mean and standard deviation of the training split's expression (no sequences read)."""
@@ -93,9 +94,27 @@ class PromoterDataModule(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
 
+    def has_singletons(self) -> bool:
+        """Whether an integer value marks a sequence seen in one cell: the training split mixes integer values
+        (single measurements, DREAM's bins) with averages. A library of only integers or none has no such mark."""
+        with h5py.File(self.store_path, "r") as h5:
+            train_y = h5["expression"][:][h5["index/train"][:]]
+        integer = train_y == np.round(train_y)
+        return bool(integer.any() and not integer.all())
+
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        """One-hot on the device; in training, a random half reverse-complemented (rc_augment) with the flags a
+        model may read: strand (1 = reverse-complemented) and singleton (1 = an integer, single-cell value)."""
         x = one_hot(batch["codes"])
-        if self.rc_augment and self.trainer is not None and self.trainer.training:
-            flip = torch.rand(x.shape[0], device=x.device) < 0.5
-            x = torch.where(flip[:, None, None], reverse_complement_one_hot(x), x)
-        return {"x": x, "y": batch["y"]}
+        out = {"y": batch["y"]}
+        if self.trainer is not None and self.trainer.training:
+            flip = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+            if self.rc_augment:
+                flip = torch.rand(x.shape[0], device=x.device) < 0.5
+                x = torch.where(flip[:, None, None], reverse_complement_one_hot(x), x)
+            out["strand"] = flip.float()
+            if self._singletons is None:
+                self._singletons = self.has_singletons()
+            y = batch["y"]
+            out["singleton"] = (y == torch.round(y)).float() if self._singletons else torch.zeros_like(y)
+        return {"x": x, **out}
