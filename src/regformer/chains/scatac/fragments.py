@@ -79,6 +79,10 @@ def check_fragments(path: str | Path, chrom_sizes: dict[str, int], sorted_by: st
             raise InputError(path, f"the file has {chunk.shape[1]} columns, not 5",
                              "give 10x fragments: chrom, start, end, barcode, count")
         chunk.columns = COLUMNS
+        short = np.flatnonzero(chunk.isna().any(axis=1).to_numpy())
+        if len(short):
+            raise InputError(path, f"fragment {n + short[0] + 1} has fewer than 5 columns",
+                             "give 10x fragments: chrom, start, end, barcode, count on every line")
         for col in ("start", "end", "count"):
             if not pd.api.types.is_integer_dtype(chunk[col]):
                 bad = chunk[col][pd.to_numeric(chunk[col], errors="coerce").isna() |
