@@ -91,3 +91,4 @@ def test_one_training_step_evaluation_and_cell_embeddings(demo_store, tmp_path):
     assert set(cells.obs["label"]) == {"type0", "type1", "type2"}
     spectral = json.loads((tmp_path / "clustering.json").read_text())["embeddings"]["spectral"]
     assert spectral == result["embeddings"]["spectral"] and spectral["ari"] > 0.5  # the types are separable
+    assert 0 <= spectral["depth_pc1_spearman"] <= 1

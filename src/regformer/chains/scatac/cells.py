@@ -15,6 +15,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import spearmanr
+from sklearn.decomposition import PCA
 from sklearn.metrics import accuracy_score, adjusted_rand_score, f1_score, normalized_mutual_info_score
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -82,7 +84,10 @@ def embedding_scores(adata: ad.AnnData, rep: str, labels: pd.Series | None, trai
     known = labels.notna().to_numpy() if labels is not None else None
     clusters, resolution = leiden_matching(adata, rep, labels[known].nunique() if known is not None else None, seed)
     adata.obs[f"leiden_{rep}"] = pd.Categorical(clusters)
-    scores = {"n_clusters": int(len(set(clusters))), "resolution": resolution}
+    first_pc = PCA(1, random_state=seed).fit_transform(adata.obsm[rep])[:, 0]
+    scores = {"n_clusters": int(len(set(clusters))), "resolution": resolution,
+              # how much of the embedding's main axis is sequencing depth rather than cell identity
+              "depth_pc1_spearman": float(abs(spearmanr(first_pc, adata.obs["n_fragment"]).statistic))}
     if labels is None:
         return scores
     y = labels.to_numpy()

@@ -61,7 +61,9 @@ def _cells_section(inputs: dict) -> str:
     import anndata as ad
 
     result = json.loads(Path(inputs["clustering"]).read_text())
-    table = metrics_table(result["embeddings"], "embedding")
+    scores = {name: {k: v for k, v in m.items() if k not in ("depth_pc1_spearman", "resolution")} for name, m in result["embeddings"].items()}
+    table = metrics_table(scores, "embedding")
+    depth = ", ".join(f"{name} {m['depth_pc1_spearman']:.2f}" for name, m in result["embeddings"].items())
     cells = ad.read_h5ad(inputs["cells"])
     umaps = {name: cells.obsm[f"X_umap_{name}"] for name in result["embeddings"]}
     colours = {"Leiden": {name: cells.obs[f"leiden_{rep}"].to_numpy() for name, rep in
@@ -72,7 +74,9 @@ def _cells_section(inputs: dict) -> str:
     note = ("ari / nmi: Leiden clusters (scanpy, kNN graph of the embedding, the resolution whose cluster count is "
             "closest to the number of labels) against the labels; knn_accuracy / knn_macro_f1: 15-nearest-neighbour "
             "transfer of labels from training to test cells. atacformer is the &lt;cls&gt; output, atacformer_mean the "
-            "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds all three (obsm).")
+            "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds all three (obsm). "
+            f"|Spearman| of each embedding's first principal component with fragments per cell (depth, not "
+            f"identity; lower is better): {depth}.")
     if not result["labelled"]:
         note = "No labels were given: only cluster counts. " + note
     return f"{table}<p class='note'>{note}</p>" + image(umap_grid(umaps, colours), "UMAPs", "No UMAPs.")
