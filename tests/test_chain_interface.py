@@ -131,14 +131,14 @@ def test_a_new_chain_trains_and_evaluates_through_the_shared_stages(toy_store, t
 
 
 def test_the_registry_lists_each_chain_once_with_its_models():
-    assert CHAINS == ("promoter", "hic", "tracks") and SPLITS == ("train", "val", "test")
+    assert CHAINS == ("promoter", "hic", "tracks", "scatac") and SPLITS == ("train", "val", "test")
     for name in CHAINS:
         chain = load_chain(name)
         assert chain.name == name and chain.models is chain_models(name)
         assert all(spec.chain == name and spec.name == model for model, spec in chain.models.items())
     assert len(all_specs()) == sum(len(chain_models(name)) for name in CHAINS)
     with pytest.raises(SystemExit):
-        main(["train", "scatac", "--store", "s.h5", "--model", "m", "--output", "o", "--log", "l"])
+        main(["train", "methylation", "--store", "s.h5", "--model", "m", "--output", "o", "--log", "l"])
 
 
 def test_the_workflow_reads_the_registry_without_torch():

@@ -37,6 +37,8 @@ def demo_run(tmp_path_factory):
     for model, settings in config["tracks"]["models"].items():
         if model != "kmer_ridge":
             settings.update(max_epochs=1)
+    config["scatac"]["datasets"]["demo"]["synthetic"]["cells_per_type"] = 30
+    config["scatac"]["models"]["atacformer"].update(max_epochs=2)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     _snakemake(workdir, "all")
     return workdir
@@ -100,10 +102,30 @@ def test_tracks_demo_runs_through_to_the_report(demo_run):
 
 
 @pytest.mark.slow
+def test_scatac_demo_runs_through_to_the_report(demo_run):
+    import scanpy as sc
+
+    scatac = demo_run / "results/scatac/demo"
+    report = (scatac / "report.html").read_text()
+    assert "atacformer" in report and "open_frequency" in report and "Cell embeddings" in report
+    assert report.count("data:image/png;base64,") >= 4  # curves, ROC, UMAPs, QC
+    cells = sc.read_h5ad(scatac / "cells.h5ad")
+    assert cells.n_obs == 90 and {"X_atacformer", "X_spectral", "X_umap_spectral"} <= set(cells.obsm)
+    assert {"n_fragment", "tsse", "label", "split"} <= set(cells.obs)
+    for model in ("atacformer", "open_frequency"):
+        metrics = json.loads((scatac / model / "metrics.json").read_text())
+        assert 0 < metrics["auroc"] < 1 and metrics["n_cells"] == 14 and metrics["n_removed"] > 0
+    assert metrics["auroc"] > 0.6  # open_frequency: peaks are open in more cells than background tiles
+    clustering = json.loads((scatac / "clustering.json").read_text())["embeddings"]
+    assert clustering["spectral"]["ari"] > 0.8  # the three synthetic types are well separated by SnapATAC2
+    assert {"ari", "nmi", "knn_accuracy", "knn_macro_f1"} <= set(clustering["atacformer"])
+
+
+@pytest.mark.slow
 def test_snakemake_report_and_nothing_left_to_do(demo_run):
     _snakemake(demo_run, "--report", str(demo_run / "report.html"))
     text = (demo_run / "report.html").read_text()
-    assert "Models of the" in text and all(chain in text for chain in ("promoter", "hic", "tracks"))  # captioned
+    assert "Models of the" in text and all(chain in text for chain in ("promoter", "hic", "tracks", "scatac"))  # captioned
     dry = _snakemake(demo_run, "all", "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 

@@ -73,7 +73,7 @@ def url_filename(url):
 def dataset_urls(chain, dataset):
     """filename -> (url, sha256) of every url: entry of a dataset (the dataset itself, its fasta, its maps)."""
     ds = dataset_config(chain, dataset)
-    entries = [ds, ds.get("fasta"), *ds.get("maps", [])]
+    entries = [ds, ds.get("fasta"), ds.get("fragments"), *ds.get("maps", [])]
     return {url_filename(e["url"]): (e["url"], e["sha256"]) for e in entries if isinstance(e, dict) and "url" in e}
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from regformer.chains import hic, promoter, tracks
+from regformer.chains import hic, promoter, scatac, tracks
 from regformer.errors import InputError
 from regformer.models.registry import ModelSpec
 
-PACKAGES: dict[str, ModuleType] = {package.CHAIN: package for package in (promoter, hic, tracks)}
+PACKAGES: dict[str, ModuleType] = {package.CHAIN: package for package in (promoter, hic, tracks, scatac)}
 CHAINS = tuple(PACKAGES)
 
 

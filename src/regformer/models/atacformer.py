@@ -1,0 +1,112 @@
+"""atacFormer: a transformer encoder over cell sentences of open 5 kb tiles, pretrained by finding removed tiles.
+
+Token ids (regformer.chains.scatac.sentences): 0 <pad>, 1 <cls>, 2 + c the <eos> of chromosome c, and
+2 + C + t tile t, tiles numbered chromosome by chromosome in genomic order. There is no position embedding:
+a tile's id is its genomic position, and a sentence lists its tiles in that order.
+
+Per the atacFormer summary: factorized embedding (V x k, then k x d), pre-norm encoder layers whose attention
+is torch.nn.functional.scaled_dot_product_attention with a padding mask (fused / flash kernels on GPUs), and a
+decoder that compresses each <eos_c> output to 64 and concatenates it with the 64-d embedding of every tile
+of chromosome c; an MLP gives 3 states (0 closed, 1 open and in the sentence, 2 open and removed).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PAD, CLS, N_SPECIAL = 0, 1, 2
+CLOSED, KEPT, REMOVED = 0, 1, 2
+IGNORE = -100  # target of a tile whose state is unknown (dropped from an overlong sentence)
+
+
+class EncoderLayer(nn.Module):
+    """Pre-norm self-attention and GELU feed-forward, each with a residual connection."""
+
+    def __init__(self, d_model: int, n_heads: int, ff_dim: int, dropout: float):
+        super().__init__()
+        self.n_heads, self.dropout = n_heads, dropout
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.ff = nn.Sequential(nn.Linear(d_model, ff_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff_dim, d_model))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, h: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """h (batch, L, d); keep (batch, 1, 1, L) True where a key is a real token (not padding)."""
+        b, length, d = h.shape
+        q, k, v = self.qkv(self.norm1(h)).view(b, length, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        attn = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=self.dropout if self.training else 0.0)
+        h = h + self.drop(self.out(attn.transpose(1, 2).reshape(b, length, d)))
+        return h + self.drop(self.ff(self.norm2(h)))
+
+
+class AtacFormer(nn.Module):
+    """Input (batch, L) token ids; output {"prediction": (batch, n_tiles, 3) state logits, "cls", "mean"}.
+
+    chrom_tiles: tiles per chromosome (their sum is the number of tiles B; C = len(chrom_tiles)).
+    embed_dim: k of the factorized embedding, or None for a full-size (V x d) embedding.
+    """
+
+    def __init__(self, chrom_tiles: list[int], d_model: int = 512, n_layers: int = 12, n_heads: int = 8,
+                 ff_dim: int = 2048, embed_dim: int | None = 64, decoder_dim: int = 64, decoder_hidden: int = 128,
+                 dropout: float = 0.1, state_weighting: str = "balanced"):
+        super().__init__()
+        self.n_chroms, self.n_tiles = len(chrom_tiles), int(sum(chrom_tiles))
+        self.state_weighting = state_weighting
+        vocab = self.n_tiles + N_SPECIAL + self.n_chroms
+        tile_dim = embed_dim or d_model
+        self.embed = nn.Embedding(vocab, tile_dim, padding_idx=PAD)
+        self.project = nn.Linear(embed_dim, d_model, bias=False) if embed_dim else nn.Identity()
+        self.layers = nn.ModuleList(EncoderLayer(d_model, n_heads, ff_dim, dropout) for _ in range(n_layers))
+        self.norm = nn.LayerNorm(d_model)
+        self.compress = nn.Linear(d_model, decoder_dim)
+        # a full-size embedding is reduced to decoder_dim before the decoder (the summary's small decoder input)
+        self.tile_reduce = nn.Linear(tile_dim, decoder_dim) if tile_dim != decoder_dim else nn.Identity()
+        # the decoder MLP's first layer on [eos_c ; tile] is split in its two halves: the same map, without
+        # materialising the (batch, B, 2 * decoder_dim) concatenation
+        self.dec_eos = nn.Linear(decoder_dim, decoder_hidden)
+        self.dec_tile = nn.Linear(decoder_dim, decoder_hidden, bias=False)
+        self.dec_out = nn.Sequential(nn.GELU(), nn.Linear(decoder_hidden, 3))
+        self.register_buffer("tile_chrom", torch.repeat_interleave(
+            torch.arange(self.n_chroms), torch.as_tensor(chrom_tiles), output_size=self.n_tiles), persistent=False)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Final hidden states (batch, L, d) and the mask of real tokens (batch, L)."""
+        real = x != PAD
+        h = self.project(self.embed(x))
+        keep = real[:, None, None, :]
+        for layer in self.layers:
+            h = layer(h, keep)
+        return self.norm(h), real
+
+    def decode(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """State logits (batch, B, 3) from the <eos_c> outputs and the tile embeddings of chromosome c."""
+        is_eos = (x >= N_SPECIAL) & (x < N_SPECIAL + self.n_chroms)
+        eos = self.compress(h[is_eos].view(len(x), self.n_chroms, -1))        # every sentence has C <eos>, in order
+        tiles = self.tile_reduce(self.embed.weight[N_SPECIAL + self.n_chroms:])  # (B, decoder_dim)
+        hidden = self.dec_eos(eos)[:, self.tile_chrom] + self.dec_tile(tiles)   # (batch, B, hidden)
+        return self.dec_out(hidden)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h, real = self.encode(x)
+        weights = real.unsqueeze(-1).to(h.dtype)
+        return {"prediction": self.decode(h, x), "cls": h[:, 0], "mean": (h * weights).sum(1) / weights.sum(1)}
+
+    @torch.inference_mode()
+    def embed_cells(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cell embeddings: the <cls> output and the mean over real tokens (no decoder)."""
+        h, real = self.encode(x)
+        weights = real.unsqueeze(-1).to(h.dtype)
+        return h[:, 0], (h * weights).sum(1) / weights.sum(1)
+
+    def training_loss(self, output: dict, batch: dict) -> torch.Tensor:
+        """Cross-entropy of the 3 states over every tile of every cell; `balanced` weights each state by the
+        inverse of its count in the batch (closed tiles outnumber removed ones ~100:1), `none` does not."""
+        logits, target = output["prediction"].float().reshape(-1, 3), batch["y"].long().reshape(-1)
+        weight = None
+        if self.state_weighting == "balanced":
+            counts = torch.bincount(target[target >= 0], minlength=3).float()
+            weight = torch.where(counts > 0, counts.sum() / (3 * counts.clamp(min=1)), torch.zeros_like(counts))
+        return F.cross_entropy(logits, target, weight=weight, ignore_index=IGNORE)
