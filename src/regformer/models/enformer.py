@@ -8,8 +8,9 @@ blocks with relative positions (regformer.models.relative_attention), a crop of 
 Attention pooling is Enformer's softmax pooling: per-channel logits from a bias-free pointwise layer
 initialised to 2 x identity, softmax over each window of 2.
 
-Deliberate difference: the paper's conv blocks use BatchNorm; here every norm is LayerNorm over channels
-(project rule: all LayerNorm, bf16-safe). Its affine scale and offset have as many parameters as
+Deliberate difference: the paper's conv blocks use BatchNorm; here they use layer norm over each sample's
+channels and positions (track_blocks.ConvLayerNorm; project rule: all LayerNorm, bf16-safe), the transformer
+LayerNorm over channels per position. Its affine scale and offset have as many parameters as
 BatchNorm's trainable ones, so the count is unchanged.
 
 Parameter count (enformer_parameter_count): trainable parameters, with the paper's heads human 5,313 and

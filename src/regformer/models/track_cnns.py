@@ -12,7 +12,8 @@ a six-block tower growing geometrically from 339 to 768 channels (kernel 5), 11 
 of 384 bottleneck channels with dilation rates round(1.5^i) and dropout 0.3, a 1536-channel final block.
 Stem plus tower pool log2(bin_size) = 7 times (128-bp bins). Conv blocks are pre-activation
 (norm -> GELU -> conv) with "residual links" (Fig. 5) around the pointwise convs. Normalisation is
-LayerNorm over channels, not BatchNorm: the paper's Appendix D uses layer norm "within all the models".
+layer norm (over each sample's channels and positions), not BatchNorm: the paper's Appendix D uses layer norm
+"within all the models".
 Full sizes with 5,313 tracks: MaxPoolCNN 18,998,910, AttPoolCNN 20,898,720, AttPoolDilatedCNN 33,912,864.
 """
 
@@ -24,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regformer.models.track_blocks import AttentionPool, ChannelLayerNorm, Residual, conv_block
+from regformer.models.track_blocks import AttentionPool, Residual, conv_block
 
 CNN_FULL = dict(stem_width=288, stem_kernel=15, tower_widths=(339, 399, 470, 554, 652, 768), tower_kernel=5,
                 final_width=1536, dropout=0.05)

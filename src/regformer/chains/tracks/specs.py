@@ -96,7 +96,7 @@ MODELS: dict[str, ModelSpec] = {
               "window, a second windowed attention, the roll back and a pair-wise token merge (halving the length) "
               "reach 128-bp bins; then a crop, one transformer block and a softplus head. Windows of 140 tokens "
               "(the paper's 4 windows at layer 6). The paper gives no widths or head counts: we use 64 -> 768 over "
-              "the merges, 4 then 8 heads, MLP ratio 2, a learned relative-position bias per head. 19,116,481 "
+              "the merges, 4 then 8 heads, MLP ratio 2, a learned relative-position bias per head. 19,108,411 "
               "parameters with 5,313 tracks, 4,085,697 of them the output layer."),
     ),
     "maxpool_cnn": ModelSpec(name="maxpool_cnn", chain=CHAIN, kind=TORCH, build=_maxpool_cnn,
