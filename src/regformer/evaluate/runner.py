@@ -41,7 +41,7 @@ def _predict_batch(model, batch: dict, raw: dict, strand_average: bool) -> np.nd
     return prediction_of(model(x)).float().cpu().numpy()
 
 
-def _sampled_pass(chain, model, datamodule, loader, *, n_samples: int, level: float, device: str, seed: int):
+def _sampled_pass(model, datamodule, loader, *, n_samples: int, level: float, device: str, seed: int):
     """Sample mean, latent std, target and per-batch calibration scores of a sampling model over one loader."""
     means, stds, targets, scores, sizes = [], [], [], [], []
     batches = iter(loader)  # (a DataLoader iterator draws its own base seed from the global generator)
@@ -77,10 +77,10 @@ def predict_split(chain, model, store_path: str | Path, *, n_samples: int = 20, 
     if getattr(model, "predict_with_uncertainty", None) is not None:
         sampling = dict(n_samples=n_samples, level=level, device=device, seed=seed)
         groups = chain.noise_groups(store_path)
-        val_mean, val_std, val_target, _ = _sampled_pass(chain, model, datamodule, datamodule.val_dataloader(),
+        val_mean, val_std, val_target, _ = _sampled_pass(model, datamodule, datamodule.val_dataloader(),
                                                          **sampling)
         noise_var = fit_noise_variance(val_mean, val_std ** 2, val_target, groups)
-        mean, latent_std, target, scores = _sampled_pass(chain, model, datamodule, loader, **sampling)
+        mean, latent_std, target, scores = _sampled_pass(model, datamodule, loader, **sampling)
         std = predictive_std(latent_std, noise_var, groups)
         scores = {("latent_" + k if k.startswith("interval_") else k): v for k, v in scores.items()}
         scores = {**scores, **predictive_calibration(mean, std, target),
