@@ -134,3 +134,29 @@ def test_distance_baseline_learns_the_mean_per_diagonal(store, tmp_path):
     for offset in (2, 3, 50, n - 1):
         expected = train[:, cols - rows == offset].mean()
         assert table[offset - 2] == pytest.approx(expected, abs=1e-6)
+
+
+def test_vae_predictive_noise_is_fitted_on_validation_only(store, tmp_path):
+    """An untrained tiny VAE on the store (bin 2,000 bp: the tower pools by 2^4 x 5^3): its predictive std adds
+    the observation noise fitted on the val window, so scaling the test targets changes the coverage, never the
+    fitted noise."""
+    from regformer.evaluate.runner import predict_split
+    from regformer.models.akita_vae import AkitaVAE
+
+    torch.manual_seed(0)
+    model = AkitaVAE(seq_length=WINDOW, bin_size=2000, n_maps=1, stem_filters=4, tower_filters=4,
+                     bottleneck_filters=4, n_heads=1, n_layers=1, ff_dim=8, head_filters=4, head_dilated_filters=4,
+                     n_head_dilated=1, crop=CROP, diagonal_offset=2).eval()
+    first = predict_split(HicChain(), model, store, n_samples=4)
+    scaled = tmp_path / "scaled.h5"
+    scaled.write_bytes(store.read_bytes())
+    with h5py.File(scaled, "r+") as h5:
+        test_row = int(h5["index/test"][0])
+        h5["targets"][test_row] = h5["targets"][test_row] * 4
+    second = predict_split(HicChain(), model, scaled, n_samples=4)
+    u1, u2 = first.uncertainty, second.uncertainty
+    assert u1["noise"] == u2["noise"] and u1["noise"]["fitted_on"] == "val" and u1["noise"]["n_val"] == 1
+    assert u1["noise"]["n_groups"] == WINDOW // 2000 - 2 * CROP  # one per offset 0..n-1 (offsets < 2 unused)
+    np.testing.assert_allclose(first.std, second.std)
+    assert first.std.shape == first.prediction.shape and (first.std > 0).all()
+    assert set(u1["coverage"]) == {"0.5", "0.8", "0.9", "0.95"} and u2["coverage"]["0.9"] < u1["coverage"]["0.9"]

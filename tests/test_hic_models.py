@@ -11,7 +11,8 @@ from regformer.models.akita_vae import AkitaVAE, gaussian_kl, vae_loss
 from regformer.models.blocks import count_parameters
 from regformer.chains.hic.specs import MODELS
 from regformer.data.contact_maps import upper_triangle_size
-from regformer.models.hic_blocks import ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates
+from regformer.models.hic_blocks import (ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates,
+                                         pool_sizes)
 from regformer.train.module import SupervisedTask
 
 CLASSES = {"akita": Akita, "akita_transformer": AkitaTransformer, "akita_vae": AkitaVAE}
@@ -90,9 +91,15 @@ def test_demo_output_shape_and_backward(name):
 
 def test_tower_depth_follows_bin_size():
     assert ConvTower(2048).n_tower == 10 and ConvTower(512).n_tower == 8
+    assert pool_sizes(10_000) == [2, 2, 2, 2, 5, 5, 5, 5] and ConvTower(10_000).n_tower == 7
+    x = torch.zeros(1, 4, 200_000)
+    assert ConvTower(10_000, stem_filters=4, tower_filters=4)(x).shape == (1, 4, 20)  # one vector per 10 kb bin
+    with pytest.raises(ValueError, match="prime factor above 7"):
+        pool_sizes(2 * 11)
     assert ConvTower(64, 4, 3, 4, 3)(torch.zeros(1, 4, 1024)).shape == (1, 4, 16)
+    assert ConvTower(1000).n_tower == 5  # 2, 2, 2, 5, 5, 5
     with pytest.raises(ValueError):
-        ConvTower(1000)
+        ConvTower(1)
     assert dilation_rates(6, 1.75) == [1, 2, 3, 5, 9, 16]
 
 

@@ -233,17 +233,38 @@ def test_wrong_resolution_and_unbalanced_cooler(yeast_fasta, genome, tmp_path):
     assert not out.exists()
 
 
-def test_length_mismatch_is_an_error_within_one_bin_is_not(genome, tmp_path):
+def test_length_mismatch_is_an_error_unless_within_length_tolerance(genome, tmp_path):
     out = tmp_path / "r.tsv"
     kw = {"valid_chroms": ["chrB"], "test_chroms": ["chrC"], "chromosomes": ["chrA", "chrB", "chrC"]}
     longer = make_cooler(tmp_path / "long.cool", {**genome["sizes"], "chrA": 20_101})
-    with pytest.raises(InputError, match=r"chrA is 20101 bp in the cooler but chrA is 20000 bp"):
+    with pytest.raises(InputError) as err:
         _run(genome, out, maps={"x": longer}, **kw)
+    assert "differ from the FASTA by up to 101 bp" in err.value.problem
+    assert "chrA 20101 vs chrA 20000 (+101 bp)" in err.value.problem and "length_tolerance: 101" in err.value.fix
     assert not out.exists()
     shorter = make_cooler(tmp_path / "short.cool", {**genome["sizes"], "chrB": 14_990})  # FASTA: 15,050
-    _run(genome, out, maps={"x": shorter}, max_filtered_fraction=1.0, **kw)
+    with pytest.raises(InputError, match=r"beyond length_tolerance 59 bp: chrB 14990 vs chrB 15050 \(-60 bp\)"):
+        _run(genome, out, maps={"x": shorter}, max_filtered_fraction=1.0, length_tolerance=59, **kw)
+    _run(genome, out, maps={"x": shorter}, max_filtered_fraction=1.0, length_tolerance=60, **kw)
     b = read_regions(out).query("chrom == 'chrB'")
     assert len(b) and b.end.max() <= 14_990 and 13_000 not in set(b.start)  # capped to the shorter map
+
+
+def test_real_yeast_cooler_differs_from_r64_by_a_few_bp(tmp_path):
+    """The open2c 10 kb yeast cooler (an older release) has chrI 230,221 bp; sacCer3/R64 chrI is 230,218 bp."""
+    fasta = Path(__file__).parent / "data" / "hic" / "sacCer3_chrI.fa"
+    cool = str(Path(__file__).parent / "data" / "hic" / "yeast_Scer_10kb.cool")
+    out = tmp_path / "r.tsv"
+    kw = {"bin_size": 10_000, "seq_length": 100_000, "train_stride": 50_000, "eval_stride": 50_000,
+          "valid_fraction": 0.0, "test_fraction": 0.0}
+    with pytest.raises(InputError) as err:
+        define_regions(fasta, {"yeast": cool}, out, **kw)
+    assert err.value.source == cool and "differ from the FASTA by up to 3 bp" in err.value.problem
+    assert "older release" in err.value.problem and "length_tolerance: 3" in err.value.fix
+    assert not out.exists()
+    define_regions(fasta, {"yeast": cool}, out, length_tolerance=3, max_filtered_fraction=1.0, **kw)
+    df = read_regions(out)
+    assert list(df.start) == list(range(0, 230_218 - 100_000 + 1, 50_000)) and df.end.max() <= 230_218
 
 
 def test_bad_config_and_inputs_leave_old_output_alone(genome, tmp_path):

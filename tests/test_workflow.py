@@ -73,10 +73,14 @@ def test_hic_demo_runs_through_to_the_report(demo_run):
             assert stitched.binsize == 512 and dict(stitched.chromsizes) == dict(measured.chromsizes)
             assert stitched.pixels()[:]["count"].abs().sum() > 0
     vae = json.loads((hic / "akita_vae/metrics.json").read_text())["uncertainty"]
-    assert 0 <= vae["interval_coverage"] <= 1 and vae["interval_width"] > 0 and vae["n_samples"] == 20
+    assert 0 <= vae["latent_interval_coverage"] <= 1 and vae["latent_interval_width"] > 0 and vae["n_samples"] == 20
+    assert set(vae["coverage"]) == set(vae["mean_width"]) == {"0.5", "0.8", "0.9", "0.95"}
+    assert all(0 <= c <= 1 for c in vae["coverage"].values()) and vae["noise"]["fitted_on"] == "val"
+    assert -1 <= vae["std_error_spearman"] <= 1
     ceiling = json.loads((hic / "noise_ceiling/metrics.json").read_text())
     assert ceiling["pearson"] > 0.3  # the noise-free maps explain the measured ones well
     assert "noise ceiling" in report and "Target vs predicted maps: cellB" in report and "akita_vae std" in report
+    assert "Reliability" in report and "akita_vae |error|" in report
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ class Predictions:
     rows: np.ndarray            # store row ids
     prediction: np.ndarray      # (n, ...) float32
     target: np.ndarray          # (n, ...) float32, the same shape
-    std: np.ndarray | None = None     # spread over sampled predictions (models with predict_with_uncertainty)
+    std: np.ndarray | None = None     # posterior predictive std (models with predict_with_uncertainty)
     uncertainty: dict | None = None   # calibration of those samples (regformer.evaluate.uncertainty)
 
 
@@ -56,6 +56,9 @@ class Chain(Protocol):
 
     def score(self, store_path: str | Path, predictions: Predictions, settings: dict) -> dict:
         """Test metrics (a JSON-ready dict) of one model's predictions."""
+
+    def noise_groups(self, store_path: str | Path):
+        """Labels (one target's shape) of outputs sharing a validation-fitted observation-noise scale, or None."""
 
     def write_predictions(self, path: str | Path, store_path: str | Path, predictions: Predictions) -> None:
         """predictions.h5 (atomically)."""

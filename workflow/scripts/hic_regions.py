@@ -9,4 +9,5 @@ with log_to(snakemake.log[0]):
                    eval_stride=ds["eval_stride"], valid_chroms=ds.get("valid_chroms"), test_chroms=ds.get("test_chroms"),
                    valid_fraction=ds["valid_fraction"], test_fraction=ds["test_fraction"],
                    chromosomes=ds.get("chromosomes"), aliases=ds.get("aliases"), blacklist_bed=ds.get("blacklist"),
-                   min_gap=ds["min_gap"], max_filtered_fraction=ds["max_filtered_fraction"], seed=ds["split_seed"])
+                   min_gap=ds["min_gap"], max_filtered_fraction=ds["max_filtered_fraction"],
+                   length_tolerance=ds["length_tolerance"], seed=ds["split_seed"])

@@ -40,5 +40,9 @@ class ChainBase:
     def validation_metrics(self) -> dict:
         return {"val_pearson": FlatPearsonCorrCoef()}
 
+    def noise_groups(self, store_path: str | Path):
+        """Labels (the shape of one target) of outputs sharing an observation-noise scale; None: one scale."""
+        return None
+
     def write_predictions(self, path: str | Path, store_path: str | Path, predictions: Predictions) -> None:
         write_prediction_file(path, predictions)

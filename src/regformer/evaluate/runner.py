@@ -1,8 +1,9 @@
 """Evaluate any trained model of any chain on its test split: one prediction loop, one metrics writer.
 
 The chain supplies the test loader (its datamodule), the scores and the predictions file; the model supplies
-its own behaviour: a model with predict_with_uncertainty is scored on the mean of its samples, with their
-spread and calibration; a non-torch model (a fitted ridge) predicts from the raw codes.
+its own behaviour: a model with predict_with_uncertainty is scored on the mean of its samples, with the
+calibration of its posterior predictive (latent draws + validation-fitted observation noise); a non-torch model (a fitted ridge) predicts from the
+raw codes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from regformer.chain_interface import Predictions
 from regformer.data.encoding import reverse_complement_one_hot
 from regformer.data.splits import split_rows
 from regformer.data.windows import window_regions
+from regformer.evaluate.calibration import fit_noise_variance, predictive_calibration, predictive_std
 from regformer.evaluate.uncertainty import average_scores, uncertainty_metrics
 from regformer.io.atomic import atomic_path
 from regformer.io.stores import write_metrics
@@ -39,37 +41,60 @@ def _predict_batch(model, batch: dict, raw: dict, strand_average: bool) -> np.nd
     return prediction_of(model(x)).float().cpu().numpy()
 
 
+def _sampled_pass(model, datamodule, loader, *, n_samples: int, level: float, device: str, seed: int):
+    """Sample mean, latent std, target and per-batch calibration scores of a sampling model over one loader."""
+    means, stds, targets, scores, sizes = [], [], [], [], []
+    batches = iter(loader)  # (a DataLoader iterator draws its own base seed from the global generator)
+    torch.manual_seed(seed)
+    for raw in batches:
+        batch = datamodule.on_after_batch_transfer({k: v.to(device) for k, v in raw.items()}, 0)
+        target = batch["y"].float().cpu().numpy()
+        samples = model.predict_with_uncertainty(batch["x"], n_samples=n_samples, interval=level).samples
+        samples = samples.float().cpu().numpy()
+        scores.append(uncertainty_metrics(samples, target, level=level))
+        sizes.append(len(target))
+        means.append(samples.mean(0))
+        stds.append(samples.std(0, ddof=1))
+        targets.append(target)
+    return np.concatenate(means), np.concatenate(stds), np.concatenate(targets), average_scores(scores, sizes)
+
+
 @torch.inference_mode()
 def predict_split(chain, model, store_path: str | Path, *, n_samples: int = 20, level: float = 0.9,
                   device: str = "cpu", seed: int = 0) -> Predictions:
     """Predictions on the test split in store row order (no training-time augmentation).
 
     Sampling models draw from torch's generator seeded with `seed` once the loader is ready, so their scores
-    repeat exactly on CPU whatever ran before in the process.
+    repeat exactly on CPU whatever ran before in the process. Their std is the posterior predictive's over
+    targets: the latent draws' variance plus an observation-noise variance per output group (the chain's
+    noise_groups) fitted on the validation split only (regformer.evaluate.calibration).
     """
     datamodule = chain.datamodule(store_path, {"batch_size": chain.eval_batch_size}, num_workers=0)
     loader = datamodule.test_dataloader()
     if isinstance(model, torch.nn.Module):
         model = model.to(device).eval()
-    sample = getattr(model, "predict_with_uncertainty", None)
-    preds, targets, stds, scores, sizes = [], [], [], [], []
-    batches = iter(loader)  # (a DataLoader iterator draws its own base seed from the global generator)
-    torch.manual_seed(seed)
-    for raw in batches:
+    rows = np.asarray(loader.dataset.rows)
+    if getattr(model, "predict_with_uncertainty", None) is not None:
+        sampling = dict(n_samples=n_samples, level=level, device=device, seed=seed)
+        groups = chain.noise_groups(store_path)
+        val_mean, val_std, val_target, _ = _sampled_pass(model, datamodule, datamodule.val_dataloader(),
+                                                         **sampling)
+        noise_var = fit_noise_variance(val_mean, val_std ** 2, val_target, groups)
+        mean, latent_std, target, scores = _sampled_pass(model, datamodule, loader, **sampling)
+        std = predictive_std(latent_std, noise_var, groups)
+        scores = {("latent_" + k if k.startswith("interval_") else k): v for k, v in scores.items()}
+        scores = {**scores, **predictive_calibration(mean, std, target),
+                  "noise": {"fitted_on": "val", "n_val": int(len(val_target)), "n_groups": int(noise_var.size),
+                            "sigma_min": float(np.sqrt(noise_var.min())),
+                            "sigma_median": float(np.sqrt(np.median(noise_var))),
+                            "sigma_max": float(np.sqrt(noise_var.max()))}}
+        return Predictions(rows=rows, prediction=mean, target=target, std=std.astype(np.float32), uncertainty=scores)
+    preds, targets = [], []
+    for raw in loader:
         batch = datamodule.on_after_batch_transfer({k: v.to(device) for k, v in raw.items()}, 0)
-        target = batch["y"].float().cpu().numpy()
-        if sample is not None:
-            samples = sample(batch["x"], n_samples=n_samples, interval=level).samples.float().cpu().numpy()
-            scores.append(uncertainty_metrics(samples, target, level=level))
-            sizes.append(len(target))
-            preds.append(samples.mean(0))
-            stds.append(samples.std(0, ddof=1))
-        else:
-            preds.append(_predict_batch(model, batch, raw, chain.strand_average))
-        targets.append(target)
-    return Predictions(rows=np.asarray(loader.dataset.rows), prediction=np.concatenate(preds),
-                       target=np.concatenate(targets), std=np.concatenate(stds) if stds else None,
-                       uncertainty=average_scores(scores, sizes) if scores else None)
+        preds.append(_predict_batch(model, batch, raw, chain.strand_average))
+        targets.append(batch["y"].float().cpu().numpy())
+    return Predictions(rows=rows, prediction=np.concatenate(preds), target=np.concatenate(targets))
 
 
 def write_prediction_file(path: str | Path, predictions: Predictions, *, dtype=np.float32, measured: bool = False,

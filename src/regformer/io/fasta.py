@@ -20,6 +20,10 @@ def open_fasta(fasta_path) -> tuple[pyfaidx.Fasta, dict[str, int]]:
     except (OSError, pyfaidx.FastaIndexingError, ValueError) as exc:
         raise InputError(fasta_path, f"cannot read the FASTA ({exc})",
                          "give an uncompressed or bgzipped FASTA file") from exc
+    except ImportError as exc:  # pyfaidx reads bgzip only through Biopython, which regformer does not require
+        raise InputError(fasta_path, f"is block-gzipped and pyfaidx cannot read it here ({exc})",
+                         f"decompress it (gunzip -c {fasta_path} > GENOME.fa) and point the config at GENOME.fa, "
+                         "or install biopython") from exc
     return fa, {name: len(fa[name]) for name in fa.keys()}
 
 

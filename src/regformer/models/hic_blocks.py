@@ -19,14 +19,26 @@ from regformer.data.contact_maps import triu_indices
 BN_MOMENTUM = 1.0 - 0.9265
 
 
+def pool_sizes(bin_size: int) -> list[int]:
+    """Max-pool sizes whose product is `bin_size`: Akita's halvings for a power of two (11 for 2,048 bp); other
+    sizes factor into 2s, then 3s, 5s and 7s (10,000 bp: 2, 2, 2, 2, 5, 5, 5, 5), so a cooler at a round
+    resolution (e.g. 10 kb) can be read at its own bins."""
+    if bin_size < 2:
+        raise ValueError(f"bin_size must be >= 2, got {bin_size}")
+    sizes, rest = [], bin_size
+    for p in (2, 3, 5, 7):
+        while rest % p == 0:
+            sizes.append(p)
+            rest //= p
+    if rest != 1:
+        raise ValueError(f"bin_size {bin_size} has a prime factor above 7 ({rest}); use a bin size such as "
+                         "2,048 or 10,000")
+    return sizes
+
+
 def n_pooling_steps(bin_size: int) -> int:
-    """Pool-by-2 steps that turn base pairs into bins of `bin_size` (which must be a power of two)."""
-    steps = round(math.log2(bin_size))
-    if bin_size < 2 or 2**steps != bin_size:
-        raise ValueError(f"bin_size must be a power of two >= 2, got {bin_size}")
-    return steps
-
-
+    """Pooling blocks that turn base pairs into bins of `bin_size` (log2(bin_size) for a power of two)."""
+    return len(pool_sizes(bin_size))
 
 
 def dilation_rates(repeat: int, rate_mult: float) -> list[int]:
@@ -111,15 +123,17 @@ class ConvTower(nn.Sequential):
     """Sequence (batch, 4, seq) -> bins (batch, filters, seq / bin_size).
 
     One wide conv block and log2(bin_size) - 1 narrower ones, each halving the length by max-pooling,
-    so the number of tower blocks follows from the bin size (10 for Akita's 2,048-bp bins).
+    so the number of tower blocks follows from the bin size (10 for Akita's 2,048-bp bins); a bin size that is
+    not a power of two pools by its factors (pool_sizes).
     """
 
     def __init__(self, bin_size: int, stem_filters: int = 96, stem_kernel: int = 11, tower_filters: int = 96,
                  tower_kernel: int = 5):
-        n_tower = n_pooling_steps(bin_size) - 1
-        blocks = [ConvBlock1d(4, stem_filters, stem_kernel, pool=2)]
-        blocks += [ConvBlock1d(stem_filters if i == 0 else tower_filters, tower_filters, tower_kernel, pool=2)
-                   for i in range(n_tower)]
+        pools = pool_sizes(bin_size)
+        n_tower = len(pools) - 1
+        blocks = [ConvBlock1d(4, stem_filters, stem_kernel, pool=pools[0])]
+        blocks += [ConvBlock1d(stem_filters if i == 0 else tower_filters, tower_filters, tower_kernel, pool=p)
+                   for i, p in enumerate(pools[1:])]
         super().__init__(*blocks)
         self.out_channels = tower_filters if n_tower else stem_filters
         self.n_tower = n_tower

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from regformer.chain_interface import Predictions
 from regformer.chains.base import ChainBase
 from regformer.chains.hic.dataset import HicDataModule, train_targets
@@ -15,6 +17,7 @@ from regformer.chains.hic.evaluation import write_map_predictions
 from regformer.chains.hic.metrics import contact_map_metrics
 from regformer.chains.hic.report import write_hic_report
 from regformer.chains.hic.specs import CHAIN, MODELS
+from regformer.data.contact_maps import triu_indices
 from regformer.io.stores import store_summary
 from regformer.models.registry import ModelSpec
 
@@ -50,6 +53,14 @@ class HicChain(ChainBase):
         return contact_map_metrics(predictions.prediction, predictions.target, summary["maps"],
                                    n_bins=summary["n_bins"], diagonal_offset=summary["diagonal_offset"],
                                    insulation_window=settings.get("insulation_window", 10))
+
+    def noise_groups(self, store_path) -> np.ndarray:
+        """One observation-noise group per diagonal offset and map (n_pixels, n_maps): the measured maps' noise
+        grows away from the diagonal, where fewer contacts are read (regformer.evaluate.calibration)."""
+        summary = store_summary(store_path)
+        rows, cols = triu_indices(summary["n_bins"], summary["diagonal_offset"])
+        n_maps = len(summary["maps"])
+        return (cols - rows)[:, None] * n_maps + np.arange(n_maps)[None, :]
 
     def write_predictions(self, path, store_path, predictions: Predictions) -> None:
         write_map_predictions(path, store_path, predictions)

@@ -41,11 +41,30 @@ def _alias_hint(missing: list[str], fasta_of: dict[str, str], names: list[str]) 
             + ("" if len(guess) == len(missing) else " (and map the others)"))
 
 
-def check_cooler(uri: str, used: dict[str, str], sizes: dict[str, int], bin_size: int) -> cooler.Cooler:
+def check_lengths(uri: str, used: dict[str, str], sizes: dict[str, int], cooler_sizes, tolerance: int) -> None:
+    """Every used chromosome's cooler length within `tolerance` bp of its FASTA length, else one error naming
+    each chromosome and its difference: different lengths mean a different assembly (or release) unless the
+    user accepts the difference knowingly with length_tolerance."""
+    off = {f: int(cooler_sizes[c]) - sizes[f] for f, c in used.items() if abs(int(cooler_sizes[c]) - sizes[f])}
+    too_far = {f: d for f, d in off.items() if abs(d) > tolerance}
+    if not too_far:
+        return
+    worst = max(abs(d) for d in off.values())
+    listed = ", ".join(f"{used[f]} {int(cooler_sizes[used[f]])} vs {f} {sizes[f]} ({d:+d} bp)"
+                       for f, d in list(too_far.items())[:6]) + (", ..." if len(too_far) > 6 else "")
+    raise InputError(uri, f"the cooler's chromosome lengths differ from the FASTA by up to {worst} bp ({len(off)} "
+                     f"chromosomes differ, {len(too_far)} beyond length_tolerance {tolerance} bp: {listed}); the "
+                     "cooler was probably built on another assembly or an older release of it",
+                     f"use a FASTA of the cooler's assembly, or if the difference is only that release's, set "
+                     f"length_tolerance: {worst} (bp) in the dataset's config to accept it knowingly")
+
+
+def check_cooler(uri: str, used: dict[str, str], sizes: dict[str, int], bin_size: int,
+                 length_tolerance: int = 0) -> cooler.Cooler:
     """Open a cooler and check resolution, balancing, chromosome names and lengths against the FASTA.
 
     `used` maps each FASTA chromosome to its cooler name, `sizes` holds the FASTA lengths; a length may differ
-    by up to one bin (the last, partial bin).
+    by at most `length_tolerance` bp (the dataset's setting, default 0: the same assembly).
     """
     try:
         clr = cooler.Cooler(uri)
@@ -60,8 +79,5 @@ def check_cooler(uri: str, used: dict[str, str], sizes: dict[str, int], bin_size
         shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
         raise InputError(uri, f"chromosomes {shown} are not in the cooler (cooler has {', '.join(clr.chromnames)})",
                          _alias_hint(missing, fasta_of, list(clr.chromnames)))
-    for fname, cname in used.items():
-        if abs(int(csizes[cname]) - sizes[fname]) > bin_size:
-            raise InputError(uri, f"{cname} is {int(csizes[cname])} bp in the cooler but {fname} is {sizes[fname]} bp"
-                             " in the FASTA", "use a FASTA and coolers of the same assembly (or fix aliases)")
+    check_lengths(uri, used, sizes, csizes, length_tolerance)
     return clr

@@ -77,10 +77,11 @@ def define_regions(fasta_path, cooler_uris: dict[str, str], out_tsv, *, bin_size
                    test_chroms: list[str] | None = None, valid_fraction: float = 0.1, test_fraction: float = 0.1,
                    chromosomes: list[str] | None = None, aliases: dict[str, str] | None = None,
                    blacklist_bed: str | None = None, min_gap: int = 1000, max_filtered_fraction: float = 0.5,
-                   seed: int = 0) -> dict:
+                   length_tolerance: int = 0, seed: int = 0) -> dict:
     """Write the regions TSV (chrom, start, end, split, cooler_chrom, filtered_<map>...); return a summary.
 
-    `valid_chroms` / `valid_fraction` fill split "val". Checks everything that can be checked cheaply (config,
+    `valid_chroms` / `valid_fraction` fill split "val". A cooler chromosome may differ from the FASTA's by at most
+    `length_tolerance` bp; windows stay within the shorter of the two. Checks everything that can be checked cheaply (config,
     names, resolution, balancing) before scanning the FASTA; nothing is written on any error.
     """
     aliases = dict(aliases or {})
@@ -92,7 +93,7 @@ def define_regions(fasta_path, cooler_uris: dict[str, str], out_tsv, *, bin_size
     fa, sizes = open_fasta(fasta_path)
     chroms = resolve_chromosomes(fasta_path, sizes, chromosomes, held, seq_length)
     used = _cooler_names(chroms, aliases)
-    coolers = {name: check_cooler(uri, used, sizes, bin_size) for name, uri in cooler_uris.items()}
+    coolers = {name: check_cooler(uri, used, sizes, bin_size, length_tolerance) for name, uri in cooler_uris.items()}
     blacklist = read_bed(blacklist_bed, sizes, aliases) if blacklist_bed else {}
 
     caps = {c: min([sizes[c]] + [int(clr.chromsizes[used[c]]) for clr in coolers.values()]) for c in chroms}

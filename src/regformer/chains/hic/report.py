@@ -55,10 +55,11 @@ def shown_windows(store_path: Path, models: dict[str, Path]) -> tuple[list[str],
 
 
 def map_columns(predictions: dict) -> list[str]:
-    """Column titles of the map figures: target, each model, and '<model> std' for models with a spread."""
+    """Column titles of the map figures: target, each model, and '<model> std' and '<model> |error|' for models
+    with a predictive spread."""
     titles = ["target"]
     for name, (_, std) in predictions.items():
-        titles += [name] if std is None else [name, f"{name} std"]
+        titles += [name] if std is None else [name, f"{name} std", f"{name} |error|"]
     return titles
 
 
@@ -71,9 +72,11 @@ def map_figure(summary: dict, shown: tuple, map_index: int, map_name: str) -> by
     columns: list[tuple[str, np.ndarray, bool]] = []
     for name, (prediction, std) in predictions.items():
         columns.append((name, prediction[..., map_index], False))
-        if std is not None:
+        if std is not None:  # the uncertainty map beside the error map, on one scale
             columns.append((f"{name} std", std[..., map_index], True))
+            columns.append((f"{name} |error|", np.abs(prediction[..., map_index] - targets), True))
     columns.insert(0, ("target", targets, False))
+    spread_limit = max([float(np.nanpercentile(v, 99)) for _, v, spread in columns if spread] or [1.0]) or 1.0
     n, offset = summary["n_bins"], summary["diagonal_offset"]
     limit = float(np.nanpercentile(np.abs(targets), 99)) or 1.0
     fig, axes = plt.subplots(len(labels), len(columns), figsize=(2.4 * len(columns), 2.4 * len(labels)), squeeze=False)
@@ -82,7 +85,7 @@ def map_figure(summary: dict, shown: tuple, map_index: int, map_name: str) -> by
             ax = axes[r][c]
             mat = triu_to_matrix(values[r], n, offset)
             if is_spread:
-                ax.imshow(mat, cmap="viridis", vmin=0)
+                ax.imshow(mat, cmap="viridis", vmin=0, vmax=spread_limit)
             else:
                 ax.imshow(mat, cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_xticks([]), ax.set_yticks([])
@@ -114,6 +117,42 @@ def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:
     return fig_to_png(fig)
 
 
+def reliability_figure(all_metrics: dict[str, dict]) -> bytes | None:
+    """Nominal vs observed coverage of the central predictive intervals, one line per sampling model."""
+    curves = {m: metrics["uncertainty"]["reliability"] for m, metrics in all_metrics.items()
+              if "reliability" in metrics.get("uncertainty", {})}
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls="--", label="calibrated")
+    for model, curve in curves.items():
+        ax.plot([float(k) for k in curve], list(curve.values()), marker="o", label=model)
+    ax.set_xlabel("nominal coverage"), ax.set_ylabel("observed coverage (test)")
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig_to_png(fig)
+
+
+def calibration_text(all_metrics: dict[str, dict]) -> str:
+    """One paragraph per sampling model: coverage and mean width per level, std-vs-|error| correlation."""
+    parts = []
+    for model, metrics in all_metrics.items():
+        u = metrics.get("uncertainty", {})
+        if "coverage" not in u:
+            continue
+        levels = ", ".join(f"{float(k):.0%}: {u['coverage'][k]:.1%} (width {u['mean_width'][k]:.3f})"
+                           for k in u["coverage"])
+        noise = u.get("noise", {})
+        parts.append(f"<p><b>{model}</b>: observed coverage of the central intervals on the test windows {levels}. "
+                     f"Spearman of predicted std vs |error| {u['std_error_spearman']:.3f} (Pearson "
+                     f"{u['std_error_pearson']:.3f}). Latent draws alone cover "
+                     f"{u.get('latent_interval_coverage', float('nan')):.1%} at {u.get('level', 0.9):.0%}. "
+                     f"Observation noise: {noise.get('n_groups', '?')} scales (one per diagonal offset and map) "
+                     f"fitted on the validation split only, sigma {noise.get('sigma_min', float('nan')):.3f} to "
+                     f"{noise.get('sigma_max', float('nan')):.3f}.</p>")
+    return "".join(parts)
+
+
 def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, model_dirs: dict[str, Path],
                      ceiling_path: str | Path | None = None) -> Path:
     """Compare the Hi-C models in `model_dirs` (name -> results/hic/{dataset}/{model}/) on one dataset."""
@@ -130,10 +169,18 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
                                   "measured (Poisson-sampled) targets on the test windows")
     shown = shown_windows(store_path, models)
     legend = (f'<p class="note">Columns: {", ".join(map_columns(shown[2]))}. Maps are log(observed/expected) on a '
-              "shared blue-white-red scale; a <i>std</i> column is the VAE's per-contact standard deviation over "
-              "its sampled predictions (darker = more certain).</p>")
+              "shared blue-white-red scale; a <i>std</i> column is the VAE's per-contact posterior predictive "
+              "standard deviation (latent draws + fitted observation noise; darker = more certain), shown beside "
+              "its <i>|error|</i> on the same scale.</p>")
     sections = [(f"Target vs predicted maps: {name}", legend + image(map_figure(summary, shown, i, name), name, NOTHING))
                 for i, name in enumerate(summary["maps"])]
+    reliability = reliability_figure(all_metrics)
+    if reliability is not None:
+        sections.append(("Reliability of the predictive intervals",
+                         "<p>The VAE's posterior predictive over targets is Gaussian with the mean of its latent "
+                         "draws and their variance plus an observation-noise variance per diagonal offset and map, "
+                         "fitted on the validation split only; a calibrated model lies on the diagonal.</p>"
+                         + calibration_text(all_metrics) + image(reliability, "reliability diagram", NOTHING)))
     sections.append(("Pearson by distance", image(distance_figure(all_metrics), "distance-stratified Pearson", NOTHING)))
     sections.append(("Stitched predictions", "<p>Each model's test predictions are stitched into "
                      "<code>predicted_{map}.cool</code> in its folder (mean where windows overlap, values are "
