@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import tempfile
 import time
@@ -42,6 +43,12 @@ def windows(clr: cooler.Cooler, window_bins: int, stride_bins: int, max_filtered
     return out
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (build_targets' worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cooler", default=DEFAULT)
@@ -56,16 +63,18 @@ def main() -> None:
     params = dict(crop=args.crop, diagonal_offset=2)
 
     window_target(clr, regions[0], **params)  # compile cooltools' numba kernels before timing either
-    loop_times, build_times = [], []
+    loop_times, build_times, loop_cpu, build_cpu = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "targets.h5"
         for _ in range(args.repeats):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             one_by_one = np.stack([window_target(clr, region, **params) for region in regions])
             loop_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            loop_cpu.append(cpu_seconds() - cpu)
+            start, cpu = time.perf_counter(), cpu_seconds()
             build_targets({"map": args.cooler}, regions, out, bin_size=clr.binsize, workers=args.workers, **params)
             build_times.append(time.perf_counter() - start)
+            build_cpu.append(cpu_seconds() - cpu)
         with h5py.File(out, "r") as h5:
             built = h5["targets"][:, :, 0].astype(np.float32)
     loop_seconds, build_seconds = min(loop_times), min(build_times)
@@ -79,6 +88,9 @@ def main() -> None:
         "repeats": args.repeats, "one_window_at_a_time_median_s": round(statistics.median(loop_times), 2),
         "build_targets_median_s": round(statistics.median(build_times), 2),
         "speedup_of_medians": round(statistics.median(loop_times) / statistics.median(build_times), 2),
+        # CPU seconds (workers included) are what a busy machine distorts least
+        "one_window_at_a_time_cpu_s": round(min(loop_cpu), 3), "build_targets_cpu_s": round(min(build_cpu), 3),
+        "cpu_ratio": round(min(loop_cpu) / min(build_cpu), 2),
         # the store is float16: compare against the loop's values rounded the same way, and before rounding
         "max_abs_diff_float16": float(np.abs(built - one_by_one.astype(np.float16).astype(np.float32)).max()),
         "max_abs_diff_vs_float32_loop": float(np.abs(built - one_by_one).max()),
