@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import platform
+import re
 import resource
 import sys
 import time
@@ -314,7 +315,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--reference", choices=["auto", "off"], default="auto",
                         help="Enformer vs enformer-pytorch when the latter is importable")
     parser.add_argument("--reference-batch", type=int, default=2)
-    parser.add_argument("--out", default=None, help="JSON path (default bench/results/suite_<device>.json)")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="seconds: models not started by then get a 'skipped' row (the issue's 8 minutes: 480)")
+    parser.add_argument("--out", default=None,
+                        help="JSON path (default bench/results/suite_cpu.json or suite_<GPU name>.json)")
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda but torch sees no CUDA device")
@@ -323,12 +327,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.sizes = [s for s in args.sizes.split(",") if s]
     if set(args.sizes) - {"demo", "full"}:
         parser.error(f"--sizes: use demo and/or full, not {args.sizes}")
-    args.out = Path(args.out or Path(__file__).resolve().parent / "results" / f"suite_{args.device}.json")
+    if args.out is None:
+        name = "cpu" if args.device == "cpu" else re.sub(r"[^A-Za-z0-9]+", "_", torch.cuda.get_device_name()).strip("_")
+        args.out = Path(__file__).resolve().parent / "results" / f"suite_{name}.json"
+    args.out = Path(args.out)
     return args
 
 
+def save(args: argparse.Namespace, result: dict) -> None:
+    """Write the JSON and the Markdown table (after every row: a run cut short keeps what it measured)."""
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(result))
+
+
 def run(args: argparse.Namespace) -> dict:
-    """Every selected model x size x compile setting; a model that fails gets an error row, the rest go on."""
+    """Enformer vs enformer-pytorch first (when importable), then every selected model x size x compile
+    setting; a model that fails gets an error row and the rest go on; past --time-budget the rest are skipped."""
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
@@ -338,27 +353,6 @@ def run(args: argparse.Namespace) -> dict:
              if spec.kind == "torch" and (not wanted or spec.name in wanted)]
     modes = {"both": [False, True], "on": [True], "off": [False]}[args.compile]
     rows, started = [], time.perf_counter()
-    for spec in specs:
-        for size in args.sizes:
-            arch = spec.full if size == "full" else spec.demo
-            try:
-                flops, counted_on = count_flops(spec, arch, args.sentence_length, args.device)
-            except Exception as exc:  # noqa: BLE001 - one model's failure must not stop the suite
-                rows.append({"chain": spec.chain, "model": spec.name, "size": size, "compile": None,
-                             "error": f"FLOP count: {type(exc).__name__}: {exc}"[:300]})
-                continue
-            batch_size = None
-            for compiled in modes:
-                try:
-                    batch_size = batch_size or largest_batch(spec, arch, args)
-                    row = bench_one(spec, size, args, compiled, flops, peak, batch_size)
-                    row["flops_counted_on"] = counted_on
-                except Exception as exc:  # noqa: BLE001
-                    row = {"chain": spec.chain, "model": spec.name, "size": size, "compile": compiled,
-                           "error": f"{type(exc).__name__}: {exc}"[:300]}
-                    _free(args.device)
-                print(json.dumps(row), flush=True)
-                rows.append(row)
     result = {"device": args.device, "device_name": name, "peak_tflops": peak,
               "peak_source": "--peak-tflops" if args.peak_tflops else ("table" if peak else "unknown: MFU null"),
               "torch": torch.__version__, "autocast": "bf16" if args.device == "cuda" else "none (fp32)",
@@ -371,16 +365,38 @@ def run(args: argparse.Namespace) -> dict:
                                     "note": "enformer-pytorch is not installed: pip install -e '.[bench]'"}]
         else:
             result["reference"] = reference_rows(args)
+        save(args, result)
+    for spec in specs:
+        for size in args.sizes:
+            base = {"chain": spec.chain, "model": spec.name, "size": size}
+            if args.time_budget and time.perf_counter() - started > args.time_budget:
+                rows.append({**base, "compile": None, "error": f"skipped: past --time-budget {args.time_budget} s"})
+                continue
+            arch = spec.full if size == "full" else spec.demo
+            try:
+                flops, counted_on = count_flops(spec, arch, args.sentence_length, args.device)
+            except Exception as exc:  # noqa: BLE001 - one model's failure must not stop the suite
+                rows.append({**base, "compile": None, "error": f"FLOP count: {type(exc).__name__}: {exc}"[:300]})
+                continue
+            batch_size = None
+            for compiled in modes:
+                try:
+                    batch_size = batch_size or largest_batch(spec, arch, args)
+                    row = bench_one(spec, size, args, compiled, flops, peak, batch_size)
+                    row["flops_counted_on"] = counted_on
+                except Exception as exc:  # noqa: BLE001
+                    row = {**base, "compile": compiled, "error": f"{type(exc).__name__}: {exc}"[:300]}
+                    _free(args.device)
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+                save(args, result)
     result["wall_s"] = round(time.perf_counter() - started, 1)
+    save(args, result)
     return result
 
 
 def main(argv=None) -> dict:
-    args = parse_args(argv)
-    result = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
+    result = run(parse_args(argv))
     print(markdown(result))
     return result
 

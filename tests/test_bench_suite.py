@@ -85,3 +85,11 @@ def test_batch_search_doubles_until_out_of_memory():
     assert suite.search_batch(fits, 4096) == 32 and tried == [1, 2, 4, 8, 16, 32, 64]
     assert suite.search_batch(lambda b: True, 8) == 8
     assert suite.search_batch(lambda b: False, 8) == 0
+
+
+def test_time_budget_skips_the_rest_and_keeps_the_json(tmp_path):
+    out = tmp_path / "suite.json"
+    suite.main(["--device", "cpu", "--sizes", "demo", "--compile", "off", "--models", "legnet,swin1d",
+                "--time-budget", "1e-9", "--out", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["model"] for r in rows] == ["legnet", "swin1d"] and all("time-budget" in r["error"] for r in rows)
