@@ -93,3 +93,10 @@ def test_time_budget_skips_the_rest_and_keeps_the_json(tmp_path):
                 "--time-budget", "1e-9", "--out", str(out)])
     rows = json.loads(out.read_text())["rows"]
     assert [r["model"] for r in rows] == ["legnet", "swin1d"] and all("time-budget" in r["error"] for r in rows)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_cuda_without_a_gpu_is_refused_clearly(capsys):
+    with pytest.raises(SystemExit):
+        suite.parse_args(["--device", "cuda"])
+    assert "torch sees no CUDA device" in capsys.readouterr().err

@@ -259,7 +259,8 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     log_clips = [float(c) for c in (log_clips or [clip] * len(uris))]
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
-    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, max(BLOCK_WINDOWS * seq_length, BLOCK_BINS * bin_size))]
+    span = max(BLOCK_WINDOWS * seq_length, BLOCK_BINS * bin_size)
+    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, span)]
     summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
                "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
                "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
