@@ -29,7 +29,7 @@ from regformer.train.module import SupervisedTask
 log = logging.getLogger(__name__)
 
 TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precision="auto", num_workers=0,
-                        progress_bar=True, log_every_n_steps=10, strategy="auto")
+                        progress_bar=True, log_every_n_steps=10, strategy="auto", compile=False)
 
 
 def trainer_for_job(trainer_cfg: dict, resources) -> dict:
@@ -144,6 +144,9 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
                           lr_schedule=training.get("lr_schedule", "none"), max_epochs=training["max_epochs"],
                           warmup_steps=training.get("warmup_steps", 0), **extra)
     trainer = build_trainer(run_dir, trainer_cfg, training)
+    if (trainer_cfg or {}).get("compile"):
+        # in place (nn.Module.compile): parameter names, checkpoints and the saved model stay those of eager
+        model.compile()
     last = resume_checkpoint(run_dir)
     curves = run_dir / "train" / "metrics.csv"
     earlier = curves.with_name("metrics.before_resume.csv")
@@ -156,6 +159,7 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     if earlier.exists():
         _merge_curves(earlier, curves, curves)
         earlier.unlink()
+    model.__dict__.pop("_compiled_call_impl", None)  # evaluation runs eager (no recompiling for eval mode/CPU)
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path
     if not training.get("swa") and best_path:

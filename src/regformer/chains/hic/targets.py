@@ -1,7 +1,7 @@
 """Akita-style Hi-C targets: one window of a balanced cooler -> a smoothed log(obs/exp) upper-triangle vector.
 
 Per window and map (Fudenberg et al. 2020, basenji `akita_data_read.py`):
-  balanced matrix (and raw counts) -> near-diagonal clip -> cooltools adaptive_coarsegrain ->
+  balanced matrix (and raw counts) -> near-diagonal clip -> adaptive coarse-graining (cooltools', same numbers) ->
   cooltools observed/expected within the window -> log, clip to [-log_clip, log_clip] -> cooltools interp_nan ->
   diagonals -(offset-1)..(offset-1) set to 0 -> 2D Gaussian -> crop -> upper triangle from `diagonal_offset`.
 The store is one HDF5 file: targets (n_windows, n_pixels, n_maps) float16, one window per chunk, regions/*,
@@ -19,12 +19,14 @@ import cooler
 import h5py
 import numpy as np
 from cooltools.lib import numutils
-from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
+from cooltools.lib.numutils import interp_nan, set_diag
 from scipy.ndimage import gaussian_filter
 
+from regformer.chains.hic.coarsegrain import adaptive_coarsegrain
 from regformer.chains.hic.coolers import check_balanced, check_resolution
 from regformer.chains.hic.regions import read_regions
-from regformer.data.contact_maps import upper_triangle_size
+from regformer.chains.hic.spans import chrom_weights, read_span
+from regformer.data.contact_maps import triu_indices, upper_triangle_size
 from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
@@ -36,7 +38,6 @@ Region = tuple[str, int, int]
 def _region_str(region: Region) -> str:
     chrom, start, end = region
     return f"{chrom}:{start}-{end}"
-
 
 
 def _check_window(clr: cooler.Cooler, region: Region) -> np.ndarray:
@@ -126,9 +127,9 @@ def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cool
         raise InputError(source, f"window {where}: diagonal {diagonal_offset} has no valid contacts"
                          f" (clip value {clip_value})", "drop this window or rebalance the cooler")
     mat = clip_near_diagonal(balanced, diagonal_offset, clip_value)
-    # cooltools divides 0/0 at filtered pixels and writes into its input when n is a power of 2; log(0) -> -inf
+    # coarse-graining divides 0/0 at filtered pixels; log(0) -> -inf
     with np.errstate(invalid="ignore", divide="ignore"):
-        mat = adaptive_coarsegrain(mat.copy(), raw, cutoff=coarsegrain_cutoff, max_levels=max_levels)
+        mat = adaptive_coarsegrain(mat, raw, cutoff=coarsegrain_cutoff, max_levels=max_levels)
         mat = np.log(observed_over_expected(mat))
     try:
         mat = interp_nan(np.clip(mat, -log_clip, log_clip))
@@ -140,7 +141,7 @@ def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cool
     mat = gaussian_smooth(mat, sigma, width)
     if crop:
         mat = mat[crop:-crop, crop:-crop]
-    vec = mat[np.triu_indices(mat.shape[0], diagonal_offset)].astype(np.float32)
+    vec = mat[triu_indices(mat.shape[0], diagonal_offset)].astype(np.float32)
     if not np.isfinite(vec).all():
         raise InputError(source, f"window {where}: {int((~np.isfinite(vec)).sum())} target pixels are"
                          " not finite after interpolation", "drop this window or rebalance the cooler")
@@ -148,14 +149,17 @@ def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cool
 
 
 _COOLERS: dict[str, cooler.Cooler] = {}
+# A block of windows spans at most max(BLOCK_WINDOWS windows, BLOCK_BINS bins): larger blocks read fewer pixel rows
+# twice, for two dense float64 span matrices per worker (2048 bins: 64 MB); on yeast, a chromosome per block.
+BLOCK_WINDOWS, BLOCK_BINS = 4, 2048
 
 
 def _worker(args) -> list[np.ndarray]:
     """Targets of a block of nearby windows on one chromosome, each (n_pixels, n_maps).
 
-    The block's span is fetched once per cooler (balanced and raw) and each window sliced from it: with
-    Akita's strides windows overlap 2-4 fold, so this reads each pixel once instead of several times.
-    Slices of the span are the same numbers a per-window fetch returns. Coolers are opened once per process.
+    The block's span is read once per cooler (balanced and raw, straight from the pixel table: spans.read_span)
+    and each window sliced from it: with Akita's strides windows overlap 2-4 fold, so this reads each pixel
+    about once instead of several times. Slices of the span are the same numbers a per-window fetch returns.
     """
     uris, block, params, log_clips = args
     chrom, lo, hi = block[0][0], min(r[1] for r in block), max(r[2] for r in block)
@@ -164,8 +168,7 @@ def _worker(args) -> list[np.ndarray]:
         if uri not in _COOLERS:
             _COOLERS[uri] = cooler.Cooler(uri)
         clr = _COOLERS[uri]
-        span_balanced = clr.matrix(balance=True).fetch((chrom, lo, hi))
-        span_raw = clr.matrix(balance=False).fetch((chrom, lo, hi))
+        span_balanced, span_raw = read_span(clr, chrom, lo, hi)
         for k, (_, start, end) in enumerate(block):
             i, j = (start - lo) // clr.binsize, (end - lo) // clr.binsize
             out[k].append(process_window(span_balanced[i:j, i:j], span_raw[i:j, i:j], source=uri,
@@ -193,17 +196,18 @@ def _blocks(regions: list[Region], max_span: int) -> list[list[Region]]:
 
 
 def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
-    """_check_window for many windows, reading each chromosome's weights once; a bad window raises its error."""
-    weights: dict[str, np.ndarray] = {}
-    bin_size = clr.binsize
+    """_check_window for many windows from arrays read once per cooler; a bad window raises its error."""
+    check_balanced(clr, clr.uri)
+    sizes, bin_size, weights = {k: int(v) for k, v in clr.chromsizes.items()}, clr.binsize, {}
     for region in regions:
         chrom, start, end = region
-        if chrom not in weights:
+        good = chrom in sizes and 0 <= start < end <= sizes[chrom] and not start % bin_size and not end % bin_size
+        if good:
+            if chrom not in weights:
+                weights[chrom] = chrom_weights(clr, chrom)
+            good = not np.isnan(weights[chrom][start // bin_size:end // bin_size]).all()
+        if not good:
             _check_window(clr, region)  # names, bounds, alignment, balancing: the clear errors
-            weights[chrom] = np.asarray(clr.bins().fetch(chrom)["weight"], dtype=float)
-        inside = 0 <= start < end <= int(clr.chromsizes[chrom]) and not start % bin_size and not end % bin_size
-        if not inside or np.isnan(weights[chrom][start // bin_size:end // bin_size]).all():
-            _check_window(clr, region)
 
 
 def _geometry(uris: list[str], regions: list[Region], out_path, bin_size: int, crop: int,
@@ -255,7 +259,8 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     log_clips = [float(c) for c in (log_clips or [clip] * len(uris))]
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
-    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, 2 * seq_length)]
+    span = max(BLOCK_WINDOWS * seq_length, BLOCK_BINS * bin_size)
+    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, span)]
     summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
                "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
                "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,

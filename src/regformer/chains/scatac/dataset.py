@@ -93,7 +93,8 @@ class SentenceDataModule(L.LightningDataModule):
 
     def _loader(self, split: str) -> DataLoader:
         return DataLoader(self.dataset(split), batch_size=self.batch_size, shuffle=split == "train",
-                          collate_fn=collate, num_workers=self.num_workers)
+                          collate_fn=collate, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0)  # no re-fork per epoch (small splits)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train")
