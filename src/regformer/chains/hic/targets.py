@@ -1,7 +1,7 @@
 """Akita-style Hi-C targets: one window of a balanced cooler -> a smoothed log(obs/exp) upper-triangle vector.
 
 Per window and map (Fudenberg et al. 2020, basenji `akita_data_read.py`):
-  balanced matrix (and raw counts) -> near-diagonal clip -> adaptive coarse-graining (cooltools', same numbers) ->
+  balanced matrix (and raw counts) -> near-diagonal clip -> cooltools adaptive_coarsegrain ->
   cooltools observed/expected within the window -> log, clip to [-log_clip, log_clip] -> cooltools interp_nan ->
   diagonals -(offset-1)..(offset-1) set to 0 -> 2D Gaussian -> crop -> upper triangle from `diagonal_offset`.
 The store is one HDF5 file: targets (n_windows, n_pixels, n_maps) float16, one window per chunk, regions/*,
@@ -19,13 +19,11 @@ import cooler
 import h5py
 import numpy as np
 from cooltools.lib import numutils
-from cooltools.lib.numutils import interp_nan, set_diag
+from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
 from scipy.ndimage import gaussian_filter
 
-from regformer.chains.hic.coarsegrain import adaptive_coarsegrain
 from regformer.chains.hic.coolers import check_balanced, check_resolution
 from regformer.chains.hic.regions import read_regions
-from regformer.chains.hic.spans import chrom_weights, read_span
 from regformer.data.contact_maps import triu_indices, upper_triangle_size
 from regformer.data.splits import write_split_index
 from regformer.errors import InputError
@@ -127,9 +125,9 @@ def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cool
         raise InputError(source, f"window {where}: diagonal {diagonal_offset} has no valid contacts"
                          f" (clip value {clip_value})", "drop this window or rebalance the cooler")
     mat = clip_near_diagonal(balanced, diagonal_offset, clip_value)
-    # coarse-graining divides 0/0 at filtered pixels; log(0) -> -inf
+    # cooltools divides 0/0 at filtered pixels and writes into its input when n is a power of 2; log(0) -> -inf
     with np.errstate(invalid="ignore", divide="ignore"):
-        mat = adaptive_coarsegrain(mat, raw, cutoff=coarsegrain_cutoff, max_levels=max_levels)
+        mat = adaptive_coarsegrain(mat.copy(), raw, cutoff=coarsegrain_cutoff, max_levels=max_levels)
         mat = np.log(observed_over_expected(mat))
     try:
         mat = interp_nan(np.clip(mat, -log_clip, log_clip))
@@ -157,8 +155,7 @@ BLOCK_WINDOWS, BLOCK_BINS = 4, 2048
 def _worker(args) -> list[np.ndarray]:
     """Targets of a block of nearby windows on one chromosome, each (n_pixels, n_maps).
 
-    The block's span is read once per cooler (balanced and raw, straight from the pixel table: spans.read_span)
-    and each window sliced from it: with Akita's strides windows overlap 2-4 fold, so this reads each pixel
+    The block's span is fetched once per cooler (balanced and raw) and each window sliced from it: with Akita's strides windows overlap 2-4 fold, so this reads each pixel
     about once instead of several times. Slices of the span are the same numbers a per-window fetch returns.
     """
     uris, block, params, log_clips = args
@@ -168,7 +165,8 @@ def _worker(args) -> list[np.ndarray]:
         if uri not in _COOLERS:
             _COOLERS[uri] = cooler.Cooler(uri)
         clr = _COOLERS[uri]
-        span_balanced, span_raw = read_span(clr, chrom, lo, hi)
+        span_balanced = clr.matrix(balance=True).fetch((chrom, lo, hi))
+        span_raw = clr.matrix(balance=False).fetch((chrom, lo, hi))
         for k, (_, start, end) in enumerate(block):
             i, j = (start - lo) // clr.binsize, (end - lo) // clr.binsize
             out[k].append(process_window(span_balanced[i:j, i:j], span_raw[i:j, i:j], source=uri,
@@ -204,7 +202,7 @@ def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
         good = chrom in sizes and 0 <= start < end <= sizes[chrom] and not start % bin_size and not end % bin_size
         if good:
             if chrom not in weights:
-                weights[chrom] = chrom_weights(clr, chrom)
+                weights[chrom] = np.asarray(clr.bins().fetch(chrom)["weight"], dtype=float)
             good = not np.isnan(weights[chrom][start // bin_size:end // bin_size]).all()
         if not good:
             _check_window(clr, region)  # names, bounds, alignment, balancing: the clear errors
