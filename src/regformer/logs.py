@@ -1,4 +1,8 @@
-"""Send everything a Snakemake script prints or logs to its rule's log file."""
+"""Send everything a Snakemake script prints or logs to its rule's log file.
+
+A failing job prints its one-paragraph message to the console, last and alone; the traceback goes to the log
+file (and to the console too with REGFORMER_VERBOSE=1 or `regformer train --verbose`).
+"""
 
 from __future__ import annotations
 
@@ -22,13 +26,31 @@ def _log_job_context() -> None:
     logging.getLogger("regformer.job").info(context)
 
 
+VERBOSE_ENV = "REGFORMER_VERBOSE"
+
+
+def verbose() -> bool:
+    """Whether tracebacks go to the console too (REGFORMER_VERBOSE=1)."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def error_message(err: BaseException, path: Path) -> str:
+    """What the console shows of a failed job: the error itself, then where the full log is."""
+    hint = "" if verbose() else f"; {VERBOSE_ENV}=1 shows the traceback here"
+    return f"\nregformer error: {err}\n(traceback in {path}{hint})"
+
+
 @contextlib.contextmanager
-def log_to(path: str | Path):
-    """Route logging, stdout and stderr into `path`; on error, write the message to the log and to the console."""
+def log_to(path: str | Path, append: bool = False):
+    """Route logging, stdout and stderr into `path` (appended to with `append`: a resumed training keeps the
+    earlier runs' log); on error, exit with status 1 after writing the traceback to the log and the message,
+    alone and last, to the console."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     console = sys.__stderr__
-    with open(path, "w", buffering=1) as fh:
+    with open(path, "a" if append else "w", buffering=1) as fh:
+        if append and fh.tell() > 0:
+            fh.write("\n")
         handler = logging.StreamHandler(fh)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
@@ -40,7 +62,10 @@ def log_to(path: str | Path):
                 yield
         except Exception as err:
             traceback.print_exc(file=fh)
-            print(f"\nregformer error: {err}\n(full log: {path})", file=console)
-            raise
+            print(f"regformer error: {err}", file=fh)
+            if verbose():
+                traceback.print_exc(file=console)
+            print(error_message(err, path), file=console, flush=True)
+            raise SystemExit(1) from None
         finally:
             root.removeHandler(handler)

@@ -25,6 +25,7 @@ from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.errors import InputError
 from regformer.train.module import SupervisedTask
+from regformer.train.runlock import ParentGone, ParentWatch
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,15 @@ def trainer_for_job(trainer_cfg: dict, resources) -> dict:
         if gpus * cfg["num_nodes"] > 1 and cfg.get("strategy", "auto") == "auto":
             cfg["strategy"] = "ddp"
     return cfg
+
+
+def check_accelerator(accelerator: str) -> None:
+    """Fail at once, before data is read, when the config asks for a GPU this machine does not have."""
+    if accelerator == "gpu" and not torch.cuda.is_available():
+        raise InputError("trainer.accelerator", "is gpu, but this machine has no CUDA GPU that torch can use "
+                         f"(torch {torch.__version__}, CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})",
+                         "set trainer.accelerator: auto (GPU when there is one, else CPU) or cpu in your config file, "
+                         "or run the training on a GPU node (snakemake --profile profiles/slurm)")
 
 
 def resolve_accelerator(accelerator: str) -> str:
@@ -79,6 +89,7 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
                                                    swa_epoch_start=training["swa_epoch_start"],
                                                    annealing_epochs=training["swa_annealing_epochs"]))
+    callbacks.append(ParentWatch())
     if cfg["progress_bar"]:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
     plugins = []
@@ -156,6 +167,11 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     if earlier.exists():
         _merge_curves(earlier, curves, curves)
         earlier.unlink()
+    watch = next(c for c in trainer.callbacks if isinstance(c, ParentWatch))
+    if watch.gone is not None:
+        raise ParentGone(f"the process that started this trainer (pid {watch.gone[0]}, Snakemake) is gone: stopped "
+                         f"after epoch {trainer.current_epoch - 1}, its checkpoint is in {run_dir / 'checkpoints'}. "
+                         "Rerun the same snakemake command (after `snakemake --unlock`) to resume from it")
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path
     if not training.get("swa") and best_path:
