@@ -101,6 +101,7 @@ def test_demo_config_has_no_schema_problem(demo_config):
     assert schema_problem(demo_config, SCHEMA) is None
     validate(demo_config, SCHEMA, set_default=True)
     check_split_fractions(demo_config)
+    assert demo_config["promoter"]["datasets"]["demo"]["duplicates"] == "mean"  # the default policy
 
 
 def test_split_fractions_not_summing_to_one_are_caught_naming_dataset_and_file(demo_config):
