@@ -4,6 +4,7 @@ from snakemake.utils import min_version, validate
 
 from regformer.chains.registry import CHAINS
 from regformer.config_check import ConfigError, check_config, check_split_fractions
+from regformer.workflow_helpers import WorkflowHelpers
 
 min_version("9.0")
 
@@ -26,6 +27,8 @@ except ConfigError as err:
 CONFIGURED_CHAINS = [chain for chain in CHAINS if chain in config]
 if not CONFIGURED_CHAINS:
     raise WorkflowError(f"the config has no chain section: add one of {', '.join(CHAINS)} (see config.yaml)")
+# What the rules ask of the config (paths, inputs, resources): regformer.workflow_helpers, so rules files hold rules.
+wf = WorkflowHelpers(config, CONFIGURED_CHAINS)
 
 
 report: "workflow/report/workflow.rst"
@@ -44,4 +47,4 @@ for _chain in CONFIGURED_CHAINS:
 rule all:
     default_target: True
     input:
-        chain_reports(),
+        wf.chain_reports(),
