@@ -35,12 +35,23 @@ TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precisi
 
 def trainer_for_job(trainer_cfg: dict, resources) -> dict:
     """Lightning devices / num_nodes from the job's Snakemake resources (gpu=N, nodes=M), so that the SLURM
-    request and the Trainer always agree; on a CPU job the config's own values stay."""
+    request and the Trainer always agree (auto becomes gpu where the job got GPUs); on a CPU job the config's own
+    values stay."""
     cfg = dict(trainer_cfg)
     gpus = int(getattr(resources, "gpu", 0) or 0)
+    nodes = int(getattr(resources, "nodes", 1) or 1)
+    if cfg.get("accelerator", "auto") == "auto" and gpus:
+        # the job asked for GPUs (the default on a cluster): use them, or the CPU if none is visible
+        if torch.cuda.is_available():
+            cfg["accelerator"] = "gpu"
+        elif gpus * nodes > 1:
+            raise InputError("trainer.accelerator", f"is auto and the job asked for {gpus * nodes} GPUs, but none is "
+                             "visible to torch", "run on GPU nodes, or set trainer.accelerator: cpu in your config file")
+        else:  # worth a warning on a cluster's GPU node; on a workstation it is the usual CPU run
+            (log.warning if "SLURM_JOB_ID" in os.environ else log.info)("no GPU visible to torch: training on the CPU")
     if cfg.get("accelerator") == "gpu" and gpus:
         cfg["devices"] = gpus
-        cfg["num_nodes"] = int(getattr(resources, "nodes", 1) or 1)
+        cfg["num_nodes"] = nodes
         if gpus * cfg["num_nodes"] > 1 and cfg.get("strategy", "auto") == "auto":
             cfg["strategy"] = "ddp"
     return cfg

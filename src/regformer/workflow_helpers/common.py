@@ -63,10 +63,16 @@ class WorkflowHelpers:
     def accelerator(self) -> str:
         return self.config["trainer"]["accelerator"]
 
+    def requests_gpus(self) -> bool:
+        """Whether training jobs ask for the GPUs of `cluster:`: with gpu, and with auto (the default), so that
+        `--profile profiles/slurm` sends training to the GPU partition; the job itself trains on the CPU if it
+        finds no GPU. Set trainer.accelerator: cpu to send training to the CPU partition."""
+        return self.accelerator() in ("gpu", "auto")
+
     def train_ranks(self) -> int:
         """Processes of one training job: one per GPU over all nodes (1 on CPUs and TPUs)."""
         cluster = self.config["cluster"]
-        return cluster["gpus"] * cluster["nodes"] if self.accelerator() == "gpu" else 1
+        return cluster["gpus"] * cluster["nodes"] if self.requests_gpus() else 1
 
     def train_resources(self) -> dict:
         """SLURM resources of a training job, from config: GPUs on the GPU partition, or CPUs elsewhere."""
@@ -75,7 +81,7 @@ class WorkflowHelpers:
         signal = cluster["requeue_signal_seconds"]
         if signal:
             resources["slurm_extra"] = f"--signal=USR1@{signal} --requeue"
-        if self.accelerator() == "gpu":
+        if self.requests_gpus():
             # the plugin asks for --gpus=MODEL:N, a total over the job's nodes
             resources.update(slurm_partition=cluster["gpu_partition"], gpu=self.train_ranks(),
                              gpu_model=cluster["gpu_model"], cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1)
@@ -94,7 +100,7 @@ class WorkflowHelpers:
     def train_params(self) -> dict:
         """params: of the training rule (JSON strings for the command line)."""
         config = self.config
-        gpus = config["cluster"]["gpus"] if self.accelerator() == "gpu" else 0
+        gpus = config["cluster"]["gpus"] if self.requests_gpus() else 0
 
         def model_config(wc):
             return json.dumps(config[wc.chain]["models"][wc.model] or {})
