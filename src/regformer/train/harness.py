@@ -190,7 +190,8 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         task.load_state_dict(state)
     weights = "swa_average" if training.get("swa") else "ema_best_val_loss" if training.get("ema_decay") else "best_val_loss"
     summary = {
-        "epochs_trained": int(trainer.current_epoch),
+        # SWA adds one epoch past max_epochs to refresh BatchNorm statistics: not a training epoch
+        "epochs_trained": min(int(trainer.current_epoch), int(training["max_epochs"])),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
         "weights": weights,
         "training_seconds": round(seconds, 1),
