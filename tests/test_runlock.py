@@ -128,6 +128,9 @@ def test_train_log_and_curves_are_appended_across_resumes(synthetic_store, tmp_p
     first, out, log = _train_cli(tmp_path, synthetic_store, CPU, 1)
     assert first.returncode == 0, first.stderr[-3000:]
     first_log = log.read_text()
+    # the console shows one progress line per epoch with its validation metrics; the log has it too
+    assert "[train] epoch 1/1: train_loss" in first.stderr and "val_loss" in first.stderr and "val_pearson" in first.stderr
+    assert "epoch 1/1: train_loss" in first_log
     second, _, _ = _train_cli(tmp_path, synthetic_store, CPU, 2)
     assert second.returncode == 0, second.stderr[-3000:]
     text = log.read_text()
@@ -149,3 +152,16 @@ def test_gpu_without_gpu_fails_first_with_the_message_last_and_alone(synthetic_s
     assert "Traceback" in log.read_text() and not (out.parent / "checkpoints").exists()  # nothing read or built
     verbose, _, _ = _train_cli(tmp_path, synthetic_store, {"accelerator": "gpu"}, 1, env={"REGFORMER_VERBOSE": "1"})
     assert "Traceback" in verbose.stderr and verbose.stderr.rstrip().splitlines()[-2].startswith("regformer error")
+
+
+def test_prepare_shows_records_read_on_the_console(tmp_path, capfd):
+    from conftest import DREAM
+
+    from regformer.chains.promoter.prepare import prepare_promoter_dataset
+    from regformer.logs import log_to
+
+    with log_to(tmp_path / "logs" / "promoter" / "d" / "prepare.log"):
+        prepare_promoter_dataset(DREAM, tmp_path / "s.h5", tmp_path / "s.json", chunk_size=4000)
+    console = capfd.readouterr().err.splitlines()
+    assert console == [f"[promoter/d/prepare] {DREAM.name}: 4,000 records read",
+                       f"[promoter/d/prepare] {DREAM.name}: 6,370 records read"]

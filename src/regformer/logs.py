@@ -27,6 +27,18 @@ def _log_job_context() -> None:
 
 
 VERBOSE_ENV = "REGFORMER_VERBOSE"
+PROGRESS = "regformer.progress"  # what this logger says goes to the log and, one line each, to the console
+
+
+def progress() -> logging.Logger:
+    """The logger for the progress of long steps (epochs with validation metrics, lines read): the console shows it."""
+    return logging.getLogger(PROGRESS)
+
+
+def _label(path: Path) -> str:
+    """A job's name on the console: its log path below logs/ (promoter/demo/legnet/train), else the file's stem."""
+    parts = path.with_suffix("").parts
+    return "/".join(parts[parts.index("logs") + 1:]) if "logs" in parts[:-1] else path.stem
 
 
 def verbose() -> bool:
@@ -56,6 +68,9 @@ def log_to(path: str | Path, append: bool = False):
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(logging.INFO)
+        shown = logging.StreamHandler(console)
+        shown.setFormatter(logging.Formatter(f"[{_label(path)}] %(message)s"))
+        progress().addHandler(shown)
         _log_job_context()
         try:
             with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
@@ -69,3 +84,4 @@ def log_to(path: str | Path, append: bool = False):
             raise SystemExit(1) from None
         finally:
             root.removeHandler(handler)
+            progress().removeHandler(shown)

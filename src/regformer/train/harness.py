@@ -25,6 +25,7 @@ from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.errors import InputError
 from regformer.train.module import SupervisedTask
+from regformer.train.progress import EpochProgress
 from regformer.train.runlock import ParentGone, ParentWatch
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
                                                    swa_epoch_start=training["swa_epoch_start"],
                                                    annealing_epochs=training["swa_annealing_epochs"]))
-    callbacks.append(ParentWatch())
+    callbacks += [ParentWatch(), EpochProgress()]
     if cfg["progress_bar"]:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
     plugins = []

@@ -25,6 +25,7 @@ from regformer.data.splits import SPLITS
 from regformer.errors import InputError
 from regformer.evaluate.metrics import regression_metrics
 from regformer.io.atomic import atomic_path
+from regformer.logs import progress
 
 log = logging.getLogger(__name__)
 DUPLICATE = 3
@@ -118,6 +119,7 @@ def _write_records(h5: h5py.File, raw_path, fmt, sequence_column, expression_col
         line[n:n + m] = np.arange(chunk.first_line, chunk.first_line + m)
         hashes.append(_row_hashes(block))
         n += m
+        progress().info("%s: %s records read", Path(raw_path).name, f"{n:,}")
     return n, np.concatenate(hashes), {"n_trimmed": n_trimmed, "n_padded": n_padded}
 
 
