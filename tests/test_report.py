@@ -115,8 +115,21 @@ def test_report_is_self_contained_and_complete(tmp_path, two_models):
 def test_column_order_puts_headline_metrics_first(tmp_path, two_models):
     html = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models).read_text()
     header = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
-    columns = re.findall(r"<th>([^<]*)</th>", header)
+    columns = re.findall(r"<th>([^<]*)</th>", header.replace("<wbr>", ""))
     assert columns == ["model", "pearson", "spearman", "r2", "mse", "n_parameters", "n_test"]
+
+
+def test_tables_wrap_their_headers_and_scroll_in_their_own_box(tmp_path, two_models):
+    """At 1280 px the page must not be cut: long column names wrap after underscores, and a table still too wide
+    scrolls inside its own box; Run details leaves out fields that only repeat the model's name."""
+    html = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models).read_text()
+    assert "<th>n_<wbr>parameters</th>" in html and ".table-wrap { max-width: 100%; overflow-x: auto; }" in html
+    assert html.count("<table>") == html.count('<div class="table-wrap"><table>')
+    same = {name: json.loads((d / "metrics.json").read_text()) for name, d in two_models.items()}
+    for name, directory in two_models.items():
+        (directory / "metrics.json").write_text(json.dumps({**same[name], "model": name}))
+    html = write_report(tmp_path / "r2.html", title="t", dataset="d", models=two_models).read_text()
+    assert "Run details" not in html  # its only field was the model name again
 
 
 def test_no_ceiling_row_without_ceiling(tmp_path, two_models):

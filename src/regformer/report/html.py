@@ -39,8 +39,10 @@ CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto;
        max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; }
+th { vertical-align: bottom; }
 th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.ceiling td { background: #fff7d6; font-style: italic; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
