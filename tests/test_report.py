@@ -292,3 +292,16 @@ def test_promoter_report_says_when_a_model_is_a_seed_ensemble(tmp_path):
                                  {"promoter_transformer": ensemble, "kmer_ridge": ridge}).read_text()
     assert "2,004,740 parameters as configured here (a seed ensemble of 4 networks, predictions averaged)" in html
     assert html.count("seed ensemble") == 1  # not said of the single ridge model
+
+
+def test_parameter_notes_and_run_details_fold_into_a_details_section_below_the_scores(tmp_path, two_models):
+    metrics = json.loads((two_models["transformer"] / "metrics.json").read_text())
+    metrics["training"] = {"epochs_trained": 3, "weights": "best_val_loss"}
+    (two_models["transformer"] / "metrics.json").write_text(json.dumps(metrics))
+    html = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models,
+                        model_notes={"ridge": "4,097 parameters as configured here"}).read_text()
+    folded = html.split('<details class="run-details">', 1)[1].split("</details>", 1)[0]
+    assert "4,097 parameters as configured here" in folded and "Run details" in folded and "epochs_<wbr>trained" in folded
+    assert "transformer / chr1_map" not in folded and "transformer / chr1_map" in html  # per-map scores stay visible
+    assert html.index("</details>") < html.index("<h2>Training curves</h2>")
+    assert "4,097 parameters" not in html.split("<details", 1)[0]

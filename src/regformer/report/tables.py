@@ -95,9 +95,11 @@ def metrics_table(rows: dict[str, dict], label: str, ceiling: dict | None = None
     return _wrap("\n".join(lines))
 
 
-def nested_tables(all_metrics: dict[str, dict]) -> str:
-    """One sub-table per nested dict key (e.g. per_map), rows = (model, entry)."""
-    keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, dict)})
+def nested_tables(all_metrics: dict[str, dict], include=None, exclude=()) -> str:
+    """One sub-table per nested dict key (e.g. per_map), rows = (model, entry); only the keys in `include` (when
+    given) and not in `exclude`."""
+    keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, dict)
+                   and (include is None or k in include) and k not in exclude})
     parts = []
     for key in keys:
         rows: dict[str, dict] = {}
