@@ -305,3 +305,20 @@ def test_parameter_notes_and_run_details_fold_into_a_details_section_below_the_s
     assert "transformer / chr1_map" not in folded and "transformer / chr1_map" in html  # per-map scores stay visible
     assert html.index("</details>") < html.index("<h2>Training curves</h2>")
     assert "4,097 parameters" not in html.split("<details", 1)[0]
+
+
+def test_hic_maps_have_a_colour_bar_for_contacts_and_one_for_the_vae_spread():
+    from regformer.chains.hic.report import map_plot
+
+    rng = np.random.default_rng(0)
+    n, offset, windows = 8, 2, 2
+    size = (n - offset) * (n - offset + 1) // 2
+    targets = rng.normal(size=(windows, size, 1)).astype(np.float32)
+    predictions = {"akita": (targets + 0.1, None), "akita_vae": (targets - 0.1, np.abs(targets))}
+    fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0", "chr1:1"], targets, predictions), 0, "cellA")
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(fig.axes) == windows * 4 + 2 and len(bars) == 2
+    assert sorted(ax.get_ylabel() for ax in bars) == ["log(obs/exp)", "std"]
+    fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0"], targets[:1], {"akita": (targets[:1], None)}),
+                   0, "cellA")
+    assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 1
