@@ -78,9 +78,10 @@ def log_to(path: str | Path, append: bool = False):
         except Exception as err:
             traceback.print_exc(file=fh)
             print(f"regformer error: {err}", file=fh)
-            if verbose():
-                traceback.print_exc(file=console)
-            print(error_message(err, path), file=console, flush=True)
+            with contextlib.suppress(OSError):  # the console may be gone (a closed SSH session)
+                if verbose():
+                    traceback.print_exc(file=console)
+                print(error_message(err, path), file=console, flush=True)
             raise SystemExit(1) from None
         finally:
             root.removeHandler(handler)
