@@ -135,10 +135,15 @@ def test_train_log_and_curves_are_appended_across_resumes(synthetic_store, tmp_p
     assert second.returncode == 0, second.stderr[-3000:]
     text = log.read_text()
     assert text.startswith(first_log) and "resuming from" in text[len(first_log):]
+    log.unlink()  # as Snakemake does before it reruns a job: the run folder's own log keeps both runs
+    third, _, _ = _train_cli(tmp_path, synthetic_store, CPU, 3)
+    assert third.returncode == 0, third.stderr[-3000:]
+    history = (out.parent / "train" / "train.log").read_text()
+    assert history.count("resuming from") == 2 and history.count("regformer.job: host=") == 3
     lines = (out.parent / "train" / "metrics.csv").read_text().splitlines()
     assert sum(line == lines[0] for line in lines) == 1  # one header
     curves = pd.read_csv(out.parent / "train" / "metrics.csv").dropna(subset=["val_loss"])
-    assert curves["epoch"].astype(int).tolist() == [0, 1]
+    assert curves["epoch"].astype(int).tolist() == [0, 1, 2]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from regformer.chains.registry import CHAINS, all_specs
 from regformer.models.registry import models_table
@@ -40,7 +41,8 @@ def _train(args: argparse.Namespace) -> int:
         os.environ[VERBOSE_ENV] = "1"
     rank = int(os.environ.get("SLURM_PROCID", "0"))
     log = args.log if rank == 0 else f"{args.log}.rank{rank}"
-    with log_to(log, append=True):  # a resumed run adds to the log of the runs before it
+    history = Path(args.output).parent / "train" / ("train.log" if rank == 0 else f"train.log.rank{rank}")
+    with log_to(log, append=True, history=history):  # the run folder's train/train.log keeps every run's log
         trainer_cfg = trainer_for_job(json.loads(args.trainer), argparse.Namespace(gpu=args.gpus, nodes=args.nodes))
         check_accelerator(trainer_cfg.get("accelerator", "auto"))  # before any data is read
         torch_threads = int(os.environ.get("SLURM_CPUS_PER_TASK", args.threads))

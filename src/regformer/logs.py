@@ -52,18 +52,45 @@ def error_message(err: BaseException, path: Path) -> str:
     return f"\nregformer error: {err}\n(traceback in {path}{hint})"
 
 
+class _Tee:
+    """A text stream writing to several files (a job's log and its run's history)."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
 @contextlib.contextmanager
-def log_to(path: str | Path, append: bool = False):
-    """Route logging, stdout and stderr into `path` (appended to with `append`: a resumed training keeps the
-    earlier runs' log); on error, exit with status 1 after writing the traceback to the log and the message,
-    alone and last, to the console."""
+def log_to(path: str | Path, append: bool = False, history: str | Path | None = None):
+    """Route logging, stdout and stderr into `path` (appended to with `append`), and also into `history` when given,
+    always appended (Snakemake deletes a rule's log when the job starts again, so a training run keeps the log of
+    every run, resumes included, in its own folder); on error, exit with status 1 after writing the traceback to
+    the log and the message, alone and last, to the console."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     console = sys.__stderr__
-    with open(path, "a" if append else "w", buffering=1) as fh:
-        if append and fh.tell() > 0:
-            fh.write("\n")
-        handler = logging.StreamHandler(fh)
+    with contextlib.ExitStack() as files:
+        fh = files.enter_context(open(path, "a" if append else "w", buffering=1))
+        streams = [fh]
+        if history is not None:
+            Path(history).parent.mkdir(parents=True, exist_ok=True)
+            streams.append(files.enter_context(open(history, "a", buffering=1)))
+        for stream in streams:
+            if stream.tell() > 0:
+                stream.write("\n")
+        out = _Tee(*streams) if len(streams) > 1 else fh
+        handler = logging.StreamHandler(out)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
         root.addHandler(handler)
@@ -73,11 +100,11 @@ def log_to(path: str | Path, append: bool = False):
         progress().addHandler(shown)
         _log_job_context()
         try:
-            with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 yield
         except Exception as err:
-            traceback.print_exc(file=fh)
-            print(f"regformer error: {err}", file=fh)
+            traceback.print_exc(file=out)
+            print(f"regformer error: {err}", file=out)
             with contextlib.suppress(OSError):  # the console may be gone (a closed SSH session)
                 if verbose():
                     traceback.print_exc(file=console)

@@ -182,7 +182,7 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     watch = next(c for c in trainer.callbacks if isinstance(c, ParentWatch))
     if watch.gone is not None:
         raise ParentGone(f"the process that started this trainer (pid {watch.gone[0]}, Snakemake) is gone: stopped "
-                         f"after epoch {trainer.current_epoch - 1}, its checkpoint is in {run_dir / 'checkpoints'}. "
+                         f"after {trainer.current_epoch} epoch(s), its checkpoint is in {run_dir / 'checkpoints'}. "
                          "Rerun the same snakemake command (after `snakemake --unlock`) to resume from it")
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path
