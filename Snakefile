@@ -3,6 +3,8 @@
 from snakemake.utils import min_version, validate
 
 from regformer.chains.registry import CHAINS
+from regformer.config_check import ConfigError, check_config, check_split_fractions
+from regformer.workflow_helpers import WorkflowHelpers
 
 min_version("9.0")
 
@@ -14,10 +16,19 @@ if not workflow.overwrite_configfiles:
 
 
 
-validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
+# A short message naming the user's config file, the key and what is allowed (not Snakemake's whole schema).
+CONFIG_SCHEMA = f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+try:
+    check_config(config, CONFIG_SCHEMA, workflow.overwrite_configfiles)
+    validate(config, CONFIG_SCHEMA, set_default=True)
+    check_split_fractions(config, workflow.overwrite_configfiles)
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
 CONFIGURED_CHAINS = [chain for chain in CHAINS if chain in config]
 if not CONFIGURED_CHAINS:
     raise WorkflowError(f"the config has no chain section: add one of {', '.join(CHAINS)} (see config.yaml)")
+# What the rules ask of the config (paths, inputs, resources): regformer.workflow_helpers, so rules files hold rules.
+wf = WorkflowHelpers(config, CONFIGURED_CHAINS)
 
 
 report: "workflow/report/workflow.rst"
@@ -36,4 +47,4 @@ for _chain in CONFIGURED_CHAINS:
 rule all:
     default_target: True
     input:
-        chain_reports(),
+        wf.chain_reports(),

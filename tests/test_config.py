@@ -74,3 +74,56 @@ def test_minimal_dataset_gets_the_default_split_and_format():
     assert dataset["split"] == {"train": 0.8, "val": 0.1, "test": 0.1, "seed": 0}
     assert dataset["format"] == "dream" and dataset["length"] == 110
     assert config["cluster"]["gpu_model"] == "a100" and config["trainer"]["accelerator"] == "auto"
+
+
+@pytest.mark.parametrize("mutate, key, where", [
+    (lambda c: c["trainer"].update(acelerator="gpu"), "acelerator", "trainer"),
+    (lambda c: c["trainer"].update(accelerator="fpga"), "auto, cpu, gpu, tpu", "trainer.accelerator"),
+    (lambda c: c["promoter"]["datasets"]["demo"]["split"].update(train="most"), "most",
+     "promoter.datasets.demo.split.train"),
+    (lambda c: c["hic"]["datasets"]["demo"].update(strid=5), "strid", "hic.datasets.demo"),
+    (lambda c: c["promoter"]["models"]["promoter_transformer"].update(loss="l1"), "l1",
+     "promoter.models.promoter_transformer"),
+])
+def test_schema_error_is_a_few_lines_naming_the_file_key_path_and_allowed_values(demo_config, mutate, key, where):
+    from regformer.config_check import schema_problem
+
+    bad = copy.deepcopy(demo_config)
+    mutate(bad)
+    message = schema_problem(bad, SCHEMA, ["my.yaml"])
+    assert message is not None and len(message.splitlines()) <= 6, message
+    assert "my.yaml" in message and key in message and f"at {where}" in message and "allowed:" in message
+
+
+def test_demo_config_has_no_schema_problem(demo_config):
+    from regformer.config_check import check_split_fractions, schema_problem
+
+    assert schema_problem(demo_config, SCHEMA) is None
+    validate(demo_config, SCHEMA, set_default=True)
+    check_split_fractions(demo_config)
+    assert demo_config["promoter"]["datasets"]["demo"]["duplicates"] == "mean"  # the default policy
+
+
+def test_split_fractions_not_summing_to_one_are_caught_naming_dataset_and_file(demo_config):
+    from regformer.config_check import ConfigError, check_split_fractions
+
+    demo_config["promoter"]["datasets"]["demo"]["split"] = {"train": 0.8, "val": 0.3, "test": 0.1}
+    validate(demo_config, SCHEMA, set_default=True)
+    with pytest.raises(ConfigError, match=r"mine\.yaml: promoter\.datasets\.demo\.split: .* = 1\.2, not 1"):
+        check_split_fractions(demo_config, ["mine.yaml"])
+
+
+def test_snakemake_prints_a_short_schema_error_naming_the_config_file(demo_config, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    demo_config["trainer"]["accelerator"] = "fpga"
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(demo_config))
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    result = subprocess.run([snakemake, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "-n",
+                             "--configfile", str(tmp_path / "mine.yaml")], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "mine.yaml" in out and "trainer.accelerator" in out and "fpga" in out
+    assert len(out.strip().splitlines()) < 15, out

@@ -275,15 +275,16 @@ def test_bad_config_and_inputs_leave_old_output_alone(genome, tmp_path):
     cases = [({"valid_chroms": ["chrB"], "test_chroms": ["chrB"]}, "in both"),
              ({"valid_chroms": ["chrQ"]}, "'chrQ' is not in the FASTA"),
              ({"valid_chroms": ["chrB"], "test_chroms": ["chrC"], "blacklist_bed": str(bed)}, "'chrZ' is not in"),
-             ({"chromosomes": ["chrA", "chrS"], "test_chroms": ["chrS"], "valid_fraction": 0}, "no usable test"),
+             ({"chromosomes": ["chrA", "chrS"], "test_chroms": ["chrS"], "valid_fraction": 0},
+              "chrS (1,500 bp) is shorter than seq_length"),
              ({"chromosomes": ["chrA", "chrB", "chrS"], "valid_chroms": ["chrS"], "test_chroms": ["chrB"]},
-              "no usable val"),
+              "chrS (1,500 bp) is shorter than seq_length"),
              ({"train_stride": 550}, "not a positive multiple")]
     for kw, message in cases:
         with pytest.raises(InputError) as err:
             _run(genome, out, **kw)
         assert message in str(err.value), (kw, str(err.value))
-        if "no usable" in message:
+        if "shorter than seq_length" in message:
             assert "smaller seq_length" in err.value.fix
     assert out.read_text() == "old\n" and not list(tmp_path.glob("*.tmp"))
 

@@ -198,5 +198,5 @@ def test_report_rows_show_parameters_and_training_time_with_the_fastest_in_bold(
 
     html = metrics_table({"legnet": {"pearson": 0.66, "n_parameters": 199_234, "training_seconds": 874.0},
                           "kmer_ridge": {"pearson": 0.63, "n_parameters": 5_461, "training_seconds": 12.5}}, "model")
-    assert "<th>training_seconds</th>" in html and "<th>n_parameters</th>" in html
+    assert "<th>training_<wbr>seconds</th>" in html and "<th>n_<wbr>parameters</th>" in html
     assert "<b>12.500</b>" in html and "<b>0.660</b>" in html and "199,234" in html

@@ -115,8 +115,21 @@ def test_report_is_self_contained_and_complete(tmp_path, two_models):
 def test_column_order_puts_headline_metrics_first(tmp_path, two_models):
     html = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models).read_text()
     header = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
-    columns = re.findall(r"<th>([^<]*)</th>", header)
+    columns = re.findall(r"<th>([^<]*)</th>", header.replace("<wbr>", ""))
     assert columns == ["model", "pearson", "spearman", "r2", "mse", "n_parameters", "n_test"]
+
+
+def test_tables_wrap_their_headers_and_scroll_in_their_own_box(tmp_path, two_models):
+    """At 1280 px the page must not be cut: long column names wrap after underscores, and a table still too wide
+    scrolls inside its own box; Run details leaves out fields that only repeat the model's name."""
+    html = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models).read_text()
+    assert "<th>n_<wbr>parameters</th>" in html and ".table-wrap { max-width: 100%; overflow-x: auto; }" in html
+    assert html.count("<table>") == html.count('<div class="table-wrap"><table>')
+    same = {name: json.loads((d / "metrics.json").read_text()) for name, d in two_models.items()}
+    for name, directory in two_models.items():
+        (directory / "metrics.json").write_text(json.dumps({**same[name], "model": name}))
+    html = write_report(tmp_path / "r2.html", title="t", dataset="d", models=two_models).read_text()
+    assert "Run details" not in html  # its only field was the model name again
 
 
 def test_no_ceiling_row_without_ceiling(tmp_path, two_models):
@@ -279,3 +292,33 @@ def test_promoter_report_says_when_a_model_is_a_seed_ensemble(tmp_path):
                                  {"promoter_transformer": ensemble, "kmer_ridge": ridge}).read_text()
     assert "2,004,740 parameters as configured here (a seed ensemble of 4 networks, predictions averaged)" in html
     assert html.count("seed ensemble") == 1  # not said of the single ridge model
+
+
+def test_parameter_notes_and_run_details_fold_into_a_details_section_below_the_scores(tmp_path, two_models):
+    metrics = json.loads((two_models["transformer"] / "metrics.json").read_text())
+    metrics["training"] = {"epochs_trained": 3, "weights": "best_val_loss"}
+    (two_models["transformer"] / "metrics.json").write_text(json.dumps(metrics))
+    html = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models,
+                        model_notes={"ridge": "4,097 parameters as configured here"}).read_text()
+    folded = html.split('<details class="run-details">', 1)[1].split("</details>", 1)[0]
+    assert "4,097 parameters as configured here" in folded and "Run details" in folded and "epochs_<wbr>trained" in folded
+    assert "transformer / chr1_map" not in folded and "transformer / chr1_map" in html  # per-map scores stay visible
+    assert html.index("</details>") < html.index("<h2>Training curves</h2>")
+    assert "4,097 parameters" not in html.split("<details", 1)[0]
+
+
+def test_hic_maps_have_a_colour_bar_for_contacts_and_one_for_the_vae_spread():
+    from regformer.chains.hic.report import map_plot
+
+    rng = np.random.default_rng(0)
+    n, offset, windows = 8, 2, 2
+    size = (n - offset) * (n - offset + 1) // 2
+    targets = rng.normal(size=(windows, size, 1)).astype(np.float32)
+    predictions = {"akita": (targets + 0.1, None), "akita_vae": (targets - 0.1, np.abs(targets))}
+    fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0", "chr1:1"], targets, predictions), 0, "cellA")
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(fig.axes) == windows * 4 + 2 and len(bars) == 2
+    assert sorted(ax.get_ylabel() for ax in bars) == ["log(obs/exp)", "std"]
+    fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0"], targets[:1], {"akita": (targets[:1], None)}),
+                   0, "cellA")
+    assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 1

@@ -37,9 +37,11 @@ def _write_config(workdir: Path) -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["promoter"]["datasets"]["demo"]["synthetic"]["n_sequences"] = 600
     config["promoter"]["models"]["promoter_transformer"].update(max_epochs=2)
-    config.pop("hic"), config.pop("tracks")  # cluster mechanics are the same for every chain; test_workflow runs them
-    config["trainer"]["accelerator"] = "cpu"
-    config["cluster"].update(train_mem_mb=1000, train_runtime=30)
+    for chain in ("hic", "tracks", "scatac"):  # cluster mechanics are the same for every chain; test_workflow runs them
+        config.pop(chain, None)
+    # trainer and the partitions/GPU request stay as shipped (accelerator: auto asks for the gpu partition); only
+    # the sizes shrink to the one-node test cluster. Lightning finds no real GPU there and trains on the CPU.
+    config["cluster"].update(train_mem_mb=1000, train_runtime=30, cpus_per_gpu=1)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
 
@@ -52,12 +54,10 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-# The test cluster has no accounting and no accounts; the GPU request of training jobs is forced here
-# because the CI node's A100 is fake (Lightning itself trains on the CPU: trainer.accelerator: cpu).
+# The test cluster has no accounting and no accounts; the shipped profile and trainer settings send training to
+# the gpu partition with a GPU request by themselves (the CI node's A100 is fake: Lightning trains on the CPU).
 SLURM_ARGS = ("--profile", str(REPO / "profiles" / "slurm"), "--slurm-no-account", "--jobs", "4",
-              "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
-              "--set-resources", "train_model:slurm_partition=gpu", "train_model:gpu=1",
-              "train_model:gpu_model=a100", "train_model:cpus_per_gpu=1")
+              "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2")
 
 
 @pytest.fixture(scope="module")

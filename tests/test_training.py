@@ -123,3 +123,11 @@ def test_seed_ensemble_averages_the_single_seed_models(synthetic_store, tmp_path
     assert not torch.allclose(first, second)
     mean = torch.from_numpy(predict_split(CHAIN, ensemble, synthetic_store).prediction)
     assert torch.allclose(mean, (first + second) / 2, atol=1e-5)
+
+
+def test_swa_reports_the_epochs_trained_not_its_batchnorm_epoch(synthetic_store, tmp_path):
+    """Lightning's SWA runs one extra epoch to refresh BatchNorm statistics; epochs_trained stays max_epochs."""
+    out = tmp_path / "swa" / "model.pt"
+    summary = train_promoter_model(synthetic_store, "promoter_transformer",
+                                   {**TINY, "max_epochs": 2, "swa": True, "swa_epoch_start": 0.5}, out, trainer_cfg=CPU)
+    assert summary["weights"] == "swa_average" and summary["epochs_trained"] == 2

@@ -186,6 +186,9 @@ def test_url_dataset_is_fetched_verified_and_prepared(tmp_path):
 @pytest.mark.parametrize("accelerator, expected, absent", [
     ("gpu", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "nodes=2", "mpi=srun", "tasks=4"],
      ["cpus_per_task"]),
+    # the shipped default: a cluster run sends training to the GPUs of `cluster:` (the job falls back to the CPU)
+    ("auto", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "nodes=2", "mpi=srun", "tasks=4"],
+     ["cpus_per_task"]),
     ("cpu", ["slurm_partition=cpu", "cpus_per_task=2"], ["gpu_model", "gpu="]),
     ("tpu", ["slurm_partition=tpu-v4"], ["gpu_model", "gpu="]),
 ])
@@ -219,3 +222,18 @@ def test_config_without_a_chain_stops_naming_the_chains(tmp_path):
     result = _snakemake(tmp_path, "all", "--dry-run", check=False)
     assert result.returncode != 0
     assert "no chain section: add one of promoter, hic" in result.stdout + result.stderr
+
+
+def test_auto_accelerator_uses_the_gpus_a_job_got_and_the_cpu_otherwise():
+    from types import SimpleNamespace
+
+    import torch
+
+    from regformer.errors import InputError
+    from regformer.train.harness import trainer_for_job
+
+    cfg = trainer_for_job({"accelerator": "auto", "devices": "auto"}, SimpleNamespace(gpu=1, nodes=1))
+    assert cfg["accelerator"] == ("gpu" if torch.cuda.is_available() else "auto")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="asked for 4 GPUs, but none is visible"):
+            trainer_for_job({"accelerator": "auto", "devices": "auto"}, SimpleNamespace(gpu=2, nodes=2))

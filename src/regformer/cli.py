@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from regformer.chains.registry import CHAINS, all_specs
 from regformer.models.registry import models_table
@@ -32,14 +33,18 @@ def _models(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     """Train one model; under srun every task (one per GPU) runs this, and rank 0 writes the outputs."""
-    from regformer.logs import log_to
-    from regformer.train.harness import trainer_for_job
+    from regformer.logs import VERBOSE_ENV, log_to
+    from regformer.train.harness import check_accelerator, trainer_for_job
     from regformer import stages
 
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"
     rank = int(os.environ.get("SLURM_PROCID", "0"))
     log = args.log if rank == 0 else f"{args.log}.rank{rank}"
-    with log_to(log):
+    history = Path(args.output).parent / "train" / ("train.log" if rank == 0 else f"train.log.rank{rank}")
+    with log_to(log, append=True, history=history):  # the run folder's train/train.log keeps every run's log
         trainer_cfg = trainer_for_job(json.loads(args.trainer), argparse.Namespace(gpu=args.gpus, nodes=args.nodes))
+        check_accelerator(trainer_cfg.get("accelerator", "auto"))  # before any data is read
         torch_threads = int(os.environ.get("SLURM_CPUS_PER_TASK", args.threads))
         import torch
 
@@ -66,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--nodes", type=int, default=1, help="nodes of this job (Lightning num_nodes)")
     train.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--log", required=True, help="log file")
+    train.add_argument("--log", required=True, help="log file (appended to: a resumed run keeps the earlier log)")
+    train.add_argument("--verbose", action="store_true", help="print the traceback of an error on the console too "
+                       "(also REGFORMER_VERBOSE=1); it always goes to the log")
     train.set_defaults(func=_train)
     args = parser.parse_args(argv)
     return args.func(args)

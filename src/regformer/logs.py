@@ -1,4 +1,8 @@
-"""Send everything a Snakemake script prints or logs to its rule's log file."""
+"""Send everything a Snakemake script prints or logs to its rule's log file.
+
+A failing job prints its one-paragraph message to the console, last and alone; the traceback goes to the log
+file (and to the console too with REGFORMER_VERBOSE=1 or `regformer train --verbose`).
+"""
 
 from __future__ import annotations
 
@@ -22,25 +26,90 @@ def _log_job_context() -> None:
     logging.getLogger("regformer.job").info(context)
 
 
+VERBOSE_ENV = "REGFORMER_VERBOSE"
+PROGRESS = "regformer.progress"  # what this logger says goes to the log and, one line each, to the console
+
+
+def progress() -> logging.Logger:
+    """The logger for the progress of long steps (epochs with validation metrics, lines read): the console shows it."""
+    return logging.getLogger(PROGRESS)
+
+
+def _label(path: Path) -> str:
+    """A job's name on the console: its log path below logs/ (promoter/demo/legnet/train), else the file's stem."""
+    parts = path.with_suffix("").parts
+    return "/".join(parts[parts.index("logs") + 1:]) if "logs" in parts[:-1] else path.stem
+
+
+def verbose() -> bool:
+    """Whether tracebacks go to the console too (REGFORMER_VERBOSE=1)."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def error_message(err: BaseException, path: Path) -> str:
+    """What the console shows of a failed job: the error itself, then where the full log is."""
+    hint = "" if verbose() else f"; {VERBOSE_ENV}=1 shows the traceback here"
+    return f"\nregformer error: {err}\n(traceback in {path}{hint})"
+
+
+class _Tee:
+    """A text stream writing to several files (a job's log and its run's history)."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
 @contextlib.contextmanager
-def log_to(path: str | Path):
-    """Route logging, stdout and stderr into `path`; on error, write the message to the log and to the console."""
+def log_to(path: str | Path, append: bool = False, history: str | Path | None = None):
+    """Route logging, stdout and stderr into `path` (appended to with `append`), and also into `history` when given,
+    always appended (Snakemake deletes a rule's log when the job starts again, so a training run keeps the log of
+    every run, resumes included, in its own folder); on error, exit with status 1 after writing the traceback to
+    the log and the message, alone and last, to the console."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     console = sys.__stderr__
-    with open(path, "w", buffering=1) as fh:
-        handler = logging.StreamHandler(fh)
+    with contextlib.ExitStack() as files:
+        fh = files.enter_context(open(path, "a" if append else "w", buffering=1))
+        streams = [fh]
+        if history is not None:
+            Path(history).parent.mkdir(parents=True, exist_ok=True)
+            streams.append(files.enter_context(open(history, "a", buffering=1)))
+        for stream in streams:
+            if stream.tell() > 0:
+                stream.write("\n")
+        out = _Tee(*streams) if len(streams) > 1 else fh
+        handler = logging.StreamHandler(out)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(logging.INFO)
+        shown = logging.StreamHandler(console)
+        shown.setFormatter(logging.Formatter(f"[{_label(path)}] %(message)s"))
+        progress().addHandler(shown)
         _log_job_context()
         try:
-            with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 yield
         except Exception as err:
-            traceback.print_exc(file=fh)
-            print(f"\nregformer error: {err}\n(full log: {path})", file=console)
-            raise
+            traceback.print_exc(file=out)
+            print(f"regformer error: {err}", file=out)
+            with contextlib.suppress(OSError):  # the console may be gone (a closed SSH session)
+                if verbose():
+                    traceback.print_exc(file=console)
+                print(error_message(err, path), file=console, flush=True)
+            raise SystemExit(1) from None
         finally:
             root.removeHandler(handler)
+            progress().removeHandler(shown)

@@ -1,26 +1,9 @@
 # Random-promoter chain: simulate/fetch -> prepare (the store); training, evaluation and the report are models.smk's.
+from regformer.workflow_helpers.promoter import PromoterFiles
 
-
-def promoter_store(wildcards):
-    return {"store": f"results/promoter/{wildcards.dataset}/prepared/sequences.h5"}
-
-
-def promoter_report_inputs(wildcards):
-    return {"summary": f"results/promoter/{wildcards.dataset}/prepared/summary.json"}
-
-
-CHAIN_STORE["promoter"] = promoter_store
-CHAIN_REPORT_INPUTS["promoter"] = promoter_report_inputs
-
-
-def promoter_prepare_inputs(wildcards):
-    ds = dataset_config("promoter", wildcards.dataset)
-    if "synthetic" in ds:
-        raw = f"results/promoter/{wildcards.dataset}/raw/library.txt"
-        return {"library": raw, "noise_free": f"results/promoter/{wildcards.dataset}/raw/noise_free.txt"}
-    if "path" in ds:
-        return {"library": ds["path"]}
-    return {"library": downloaded("promoter", wildcards.dataset)}
+promoter_files = PromoterFiles(wf)
+wf.chain_store["promoter"] = promoter_files.store
+wf.chain_report_inputs["promoter"] = promoter_files.report_inputs
 
 
 rule simulate_promoters:
@@ -30,7 +13,7 @@ rule simulate_promoters:
     log:
         "results/logs/promoter/{dataset}/simulate.log",
     params:
-        settings=lambda wc: dataset_config("promoter", wc.dataset)["synthetic"],
+        settings=lambda wc: wf.dataset_config("promoter", wc.dataset)["synthetic"],
     conda:
         REGFORMER_ENV
     script:
@@ -39,14 +22,14 @@ rule simulate_promoters:
 
 rule prepare_promoters:
     input:
-        unpack(promoter_prepare_inputs),
+        unpack(promoter_files.prepare_inputs),
     output:
         store="results/promoter/{dataset}/prepared/sequences.h5",
         summary="results/promoter/{dataset}/prepared/summary.json",
     log:
         "results/logs/promoter/{dataset}/prepare.log",
     params:
-        dataset=lambda wc: dataset_config("promoter", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("promoter", wc.dataset),
     resources:
         mem_mb=4000,
     conda:

@@ -2,19 +2,11 @@
 # training, cell embeddings and clustering (cells.h5ad). Training, evaluation and the report are models.smk's.
 
 
-def scatac_file(wildcards, key):
-    """A dataset's fragments / chrom_sizes / labels / gene_annotation: simulated, downloaded or a local path."""
-    ds = dataset_config("scatac", wildcards.dataset)
-    if "synthetic" in ds:
-        return f"results/scatac/{wildcards.dataset}/raw/{SCATAC_SYNTHETIC[key]}"
-    entry = ds.get(key)
-    if entry is None:
-        return []
-    return downloaded("scatac", wildcards.dataset, entry) if isinstance(entry, dict) else entry
+from regformer.workflow_helpers.scatac import SCATAC_SYNTHETIC, ScatacFiles
 
-
-SCATAC_SYNTHETIC = {"fragments": "fragments.tsv.gz", "chrom_sizes": "chrom_sizes.tsv", "labels": "labels.tsv",
-                    "gene_annotation": "genes.gtf"}
+scatac_files = ScatacFiles(wf)
+wf.chain_store["scatac"] = scatac_files.store
+wf.chain_report_inputs["scatac"] = scatac_files.report_inputs
 
 for _name, _ds in config.get("scatac", {}).get("datasets", {}).items():
     if "synthetic" not in _ds:
@@ -37,9 +29,9 @@ for _name, _ds in config.get("scatac", {}).get("datasets", {}).items():
 
 rule scatac_qc:
     input:
-        fragments=lambda wc: scatac_file(wc, "fragments"),
-        chrom_sizes=lambda wc: scatac_file(wc, "chrom_sizes"),
-        gene_annotation=lambda wc: scatac_file(wc, "gene_annotation"),
+        fragments=lambda wc: scatac_files.file(wc, "fragments"),
+        chrom_sizes=lambda wc: scatac_files.file(wc, "chrom_sizes"),
+        gene_annotation=lambda wc: scatac_files.file(wc, "gene_annotation"),
     output:
         cells="results/scatac/{dataset}/qc/cells_qc.h5ad",
         summary="results/scatac/{dataset}/qc/qc.json",
@@ -47,7 +39,7 @@ rule scatac_qc:
     log:
         "results/logs/scatac/{dataset}/qc.log",
     params:
-        dataset=lambda wc: dataset_config("scatac", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("scatac", wc.dataset),
     conda:
         REGFORMER_ENV
     script:
@@ -62,7 +54,7 @@ rule scatac_sentences:
     log:
         "results/logs/scatac/{dataset}/sentences.log",
     params:
-        dataset=lambda wc: dataset_config("scatac", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("scatac", wc.dataset),
         seed=config["seed"],
     conda:
         REGFORMER_ENV
@@ -75,37 +67,16 @@ rule scatac_cells:
         model="results/scatac/{dataset}/atacformer/model.pt",
         store="results/scatac/{dataset}/sentences.h5",
         cells="results/scatac/{dataset}/qc/cells_qc.h5ad",
-        labels=lambda wc: scatac_file(wc, "labels"),
+        labels=lambda wc: scatac_files.file(wc, "labels"),
     output:
         cells="results/scatac/{dataset}/cells.h5ad",
         clustering="results/scatac/{dataset}/clustering.json",
     log:
         "results/logs/scatac/{dataset}/cells.log",
     params:
-        dataset=lambda wc: dataset_config("scatac", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("scatac", wc.dataset),
         seed=config["seed"],
     conda:
         REGFORMER_ENV
     script:
         "../scripts/scatac_cells.py"
-
-
-def scatac_store(wildcards):
-    return {"store": f"results/scatac/{wildcards.dataset}/sentences.h5"}
-
-
-def scatac_report_inputs(wildcards):
-    d, models = wildcards.dataset, list(config["scatac"]["models"])
-    inputs = {
-        "store": f"results/scatac/{d}/sentences.h5",
-        "qc": f"results/scatac/{d}/qc/qc.json",
-        "qc_figure": f"results/scatac/{d}/qc/qc.png",
-        "predictions": expand(f"results/scatac/{d}/{{m}}/predictions.h5", m=models),
-    }
-    if "atacformer" in models:
-        inputs.update(cells=f"results/scatac/{d}/cells.h5ad", clustering=f"results/scatac/{d}/clustering.json")
-    return inputs
-
-
-CHAIN_STORE["scatac"] = scatac_store
-CHAIN_REPORT_INPUTS["scatac"] = scatac_report_inputs

@@ -1,46 +1,11 @@
 # Genomic-track chain: simulate (demo) -> regions -> targets (the store), predicted bigWigs and the demo's noise
 # ceiling; training, evaluation and the report are models.smk's.
 
-SYNTHETIC_TRACKS = ["dnase", "chip", "cage"]  # what the demo generator writes (regformer.chains.tracks.synthetic)
+from regformer.workflow_helpers.tracks import SYNTHETIC_TRACKS, TracksFiles
 
-
-def tracks_fasta(wildcards):
-    ds = dataset_config("tracks", wildcards.dataset)
-    if "synthetic" in ds:
-        return f"results/tracks/{wildcards.dataset}/raw/genome.fa"
-    if isinstance(ds["fasta"], str):
-        return ds["fasta"]
-    return downloaded("tracks", wildcards.dataset, ds["fasta"])
-
-
-def tracks_table(wildcards, noise_free=False):
-    ds = dataset_config("tracks", wildcards.dataset)
-    if "synthetic" in ds:
-        return f"results/tracks/{wildcards.dataset}/raw/targets{'_noise_free' if noise_free else ''}.tsv"
-    return ds["targets"]
-
-
-def track_names(dataset):
-    """Track identifiers of a dataset, in table order (read from the targets table of a real dataset)."""
-    ds = dataset_config("tracks", dataset)
-    if "synthetic" in ds:
-        return SYNTHETIC_TRACKS
-    import csv
-
-    with open(ds["targets"]) as fh:
-        return [row["identifier"] for row in csv.DictReader(fh, delimiter="\t")]
-
-
-def track_bigwigs(wildcards, noise_free=False):
-    """The bigWig files of the dataset's targets table (the synthetic ones once simulated)."""
-    ds = dataset_config("tracks", wildcards.dataset)
-    if "synthetic" in ds:
-        kind = ".noise_free" if noise_free else ""
-        return [f"results/tracks/{wildcards.dataset}/raw/{t}{kind}.bw" for t in SYNTHETIC_TRACKS]
-    import csv
-
-    with open(ds["targets"]) as fh:
-        return [row["file"] for row in csv.DictReader(fh, delimiter="\t")]
+tracks_files = TracksFiles(wf)
+wf.chain_store["tracks"] = tracks_files.store
+wf.chain_report_inputs["tracks"] = tracks_files.report_inputs
 
 
 # One simulation rule per synthetic dataset (its outputs depend on the dataset's name).
@@ -71,14 +36,14 @@ for _name, _ds in config["tracks"]["datasets"].items():
 
 rule tracks_regions:
     input:
-        fasta=tracks_fasta,
-        bigwigs=track_bigwigs,
+        fasta=tracks_files.fasta,
+        bigwigs=tracks_files.bigwigs,
     output:
         regions="results/tracks/{dataset}/regions.tsv",
     log:
         "results/logs/tracks/{dataset}/regions.log",
     params:
-        dataset=lambda wc: dataset_config("tracks", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("tracks", wc.dataset),
     conda:
         REGFORMER_ENV
     script:
@@ -88,15 +53,15 @@ rule tracks_regions:
 rule tracks_targets:
     input:
         regions="results/tracks/{dataset}/regions.tsv",
-        fasta=tracks_fasta,
-        table=tracks_table,
-        bigwigs=track_bigwigs,
+        fasta=tracks_files.fasta,
+        table=tracks_files.table,
+        bigwigs=tracks_files.bigwigs,
     output:
         store="results/tracks/{dataset}/targets.h5",
     log:
         "results/logs/tracks/{dataset}/targets.log",
     params:
-        dataset=lambda wc: dataset_config("tracks", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("tracks", wc.dataset),
     conda:
         REGFORMER_ENV
     script:
@@ -106,9 +71,9 @@ rule tracks_targets:
 use rule tracks_targets as tracks_noise_free_targets with:
     input:
         regions="results/tracks/{dataset}/regions.tsv",
-        fasta=tracks_fasta,
-        table=lambda wc: tracks_table(wc, noise_free=True),
-        bigwigs=lambda wc: track_bigwigs(wc, noise_free=True),
+        fasta=tracks_files.fasta,
+        table=tracks_files.noise_free_table,
+        bigwigs=tracks_files.noise_free_bigwigs,
     output:
         store="results/tracks/{dataset}/targets_noise_free.h5",
     log:
@@ -125,7 +90,7 @@ rule tracks_noise_ceiling:
         "results/logs/tracks/{dataset}/noise_ceiling.log",
     params:
         chain="tracks",
-        dataset=lambda wc: dataset_config("tracks", wc.dataset),
+        dataset=lambda wc: wf.dataset_config("tracks", wc.dataset),
     conda:
         REGFORMER_ENV
     script:
@@ -144,24 +109,3 @@ rule predicted_bigwig:
         REGFORMER_ENV
     script:
         "../scripts/predicted_bigwig.py"
-
-
-def tracks_store(wildcards):
-    return {"store": f"results/tracks/{wildcards.dataset}/targets.h5", "fasta": tracks_fasta(wildcards)}
-
-
-def tracks_report_inputs(wildcards):
-    d, models = wildcards.dataset, list(config["tracks"]["models"])
-    inputs = {
-        "store": f"results/tracks/{d}/targets.h5",
-        "models": expand(f"results/tracks/{d}/{{m}}/model.pt", m=models),
-        "predictions": expand(f"results/tracks/{d}/{{m}}/predictions.h5", m=models),
-        "bigwigs": expand(f"results/tracks/{d}/{{m}}/predicted_{{track}}.bw", m=models, track=track_names(d)),
-    }
-    if "synthetic" in dataset_config("tracks", d):
-        inputs["ceiling"] = f"results/tracks/{d}/noise_ceiling/metrics.json"
-    return inputs
-
-
-CHAIN_STORE["tracks"] = tracks_store
-CHAIN_REPORT_INPUTS["tracks"] = tracks_report_inputs

@@ -15,4 +15,5 @@ with log_to(snakemake.log[0]):
         fractions={k: ds["split"][k] for k in ("train", "val", "test")},
         seed=ds["split"]["seed"],
         noise_free_path=snakemake.input.get("noise_free"),
+        duplicates=ds.get("duplicates", "mean"),
     )

@@ -131,6 +131,12 @@ def resolve_chromosomes(fasta_path, sizes: dict[str, int], chromosomes: list[str
         if chrom not in sizes:
             raise InputError(fasta_path, f"chromosome {chrom!r} is not in the FASTA (FASTA has {', '.join(sizes)})",
                              "fix chromosomes/valid_chroms/test_chroms to use the FASTA's names")
+    short = [c for c in held if sizes[c] < seq_length]
+    if short:
+        raise InputError(fasta_path, "held-out chromosome " + ", ".join(f"{c} ({sizes[c]:,} bp)" for c in short)
+                         + f" is shorter than seq_length ({seq_length:,} bp), so no window fits in it",
+                         "hold out a chromosome at least seq_length long (valid_chroms/test_chroms), or use a smaller "
+                         "seq_length")
     both = set(held_out.get("val", [])) & set(held_out.get("test", []))
     if both:
         raise InputError("valid_chroms/test_chroms", f"{sorted(both)} are in both", "hold each chromosome out once")

@@ -6,6 +6,9 @@ requested slice, so a 250 Mb chromosome is never held in memory.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pyfaidx
 
@@ -15,9 +18,20 @@ from regformer.errors import InputError
 
 def open_fasta(fasta_path) -> tuple[pyfaidx.Fasta, dict[str, int]]:
     """Open (and index if needed) a FASTA; return it and its sequence lengths in file order."""
+    path = Path(fasta_path)
+    index = Path(f"{path}.fai")
+    unwritable = path.exists() and not index.exists() and not os.access(path.parent, os.W_OK)
     try:
+        if unwritable:
+            raise PermissionError(f"cannot write {index}")
         fa = pyfaidx.Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
     except (OSError, pyfaidx.FastaIndexingError, ValueError) as exc:
+        if path.exists() and not index.exists() and (unwritable or "not be writable" in str(exc)
+                                                      or isinstance(exc, PermissionError)):
+            raise InputError(fasta_path, f"has no index ({index.name}) and its folder {path.parent} is not writable, "
+                             "so it cannot be indexed here",
+                             f"index it where it is writable (`samtools faidx {path}` as a user who may write "
+                             "there), or copy the FASTA to a writable folder and point the config at the copy") from exc
         raise InputError(fasta_path, f"cannot read the FASTA ({exc})",
                          "give an uncompressed or bgzipped FASTA file") from exc
     except ImportError as exc:  # pyfaidx reads bgzip only through Biopython, which regformer does not require

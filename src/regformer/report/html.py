@@ -39,12 +39,15 @@ CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto;
        max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; }
+th { vertical-align: bottom; }
 th { background: #f0f0f0; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.ceiling td { background: #fff7d6; font-style: italic; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .note { color: #555; font-size: 0.92em; }
+details.run-details > summary { cursor: pointer; color: #333; font-weight: 600; margin: 1em 0 0.5em; }
 """
 
 HOW_TO_READ = """<p>The table lists one row per model, scored on the held-out test split. For
@@ -62,6 +65,7 @@ means a better model. """
 CEILING_SENTENCE = """The highlighted <i>noise ceiling</i> row is the best score any model could
 expect given the measurement noise ({description}); a model near it has little left to gain. """
 
+BOOKKEEPING = ("training",)  # nested metrics.json entries about the run, not its scores
 NO_SCATTER = "No model wrote predictions.h5 with measured values."
 
 
@@ -152,15 +156,21 @@ def _metric_sections(all_metrics: dict[str, dict], noise_ceiling: dict | None, c
     sections = [f"<h2>Metrics</h2>\n{metrics_table(scalars, 'model', ceiling) or '<p>No numeric metrics.</p>'}"]
     if ceiling and (noise_ceiling or {}).get("description"):
         sections.append(f'<p class="note">Noise ceiling: {escape(str(noise_ceiling["description"]))}.</p>')
+    scores = nested_tables(all_metrics, exclude=BOOKKEEPING)  # e.g. per-map scores: results, shown
+    if scores:
+        sections.append(scores)
+    # parameter bookkeeping, where we follow the papers, how each run went: there on demand, not above the figures
+    details = []
     if model_notes:
         items = "".join(f"<li><b>{escape(m)}</b>: {escape(str(t))}</li>" for m, t in model_notes.items())
-        sections.append(f'<ul class="note">{items}</ul>')
-    details = details_table(all_metrics)
+        details.append(f'<h3>Models: parameter counts and notes</h3>\n<ul class="note">{items}</ul>')
+    if details_table(all_metrics):
+        details.append(f"<h3>Run details</h3>\n{details_table(all_metrics)}")
+    if nested_tables(all_metrics, include=BOOKKEEPING):
+        details.append(nested_tables(all_metrics, include=BOOKKEEPING))
     if details:
-        sections.append(f"<h3>Run details</h3>\n{details}")
-    nested = nested_tables(all_metrics)
-    if nested:
-        sections.append(nested)
+        sections.append('<details class="run-details"><summary>Parameter counts, model notes and run details'
+                        "</summary>\n" + "\n".join(details) + "\n</details>")
     return sections
 
 

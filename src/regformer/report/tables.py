@@ -50,6 +50,16 @@ def _format(key: str, value: object) -> str:
     return f"{number:,.3f}"
 
 
+def _header(key: str) -> str:
+    """A column title that may wrap after its underscores, so long metric names do not widen the table."""
+    return escape(key).replace("_", "_<wbr>")
+
+
+def _wrap(table: str) -> str:
+    """A table in a box that scrolls sideways on its own if it is still too wide, instead of the whole page."""
+    return f'<div class="table-wrap">{table}</div>'
+
+
 def _best(rows: dict[str, dict], key: str) -> float | None:
     """Best value of one column across models, or None when bolding would say nothing."""
     values = [float(m[key]) for m in rows.values() if is_number(m.get(key)) and math.isfinite(m[key])]
@@ -64,7 +74,7 @@ def metrics_table(rows: dict[str, dict], label: str, ceiling: dict | None = None
     if not columns:
         return ""
     best = {key: _best(rows, key) if bold else None for key in columns}
-    head = "".join(f"<th>{escape(key)}</th>" for key in columns)
+    head = "".join(f"<th>{_header(key)}</th>" for key in columns)
     lines = [f"<table><thead><tr><th>{escape(label)}</th>{head}</tr></thead><tbody>"]
     for name, metrics in rows.items():
         cells = []
@@ -82,12 +92,14 @@ def metrics_table(rows: dict[str, dict], label: str, ceiling: dict | None = None
         )
         lines.append(f'<tr class="ceiling"><td>noise ceiling</td>{cells}</tr>')
     lines.append("</tbody></table>")
-    return "\n".join(lines)
+    return _wrap("\n".join(lines))
 
 
-def nested_tables(all_metrics: dict[str, dict]) -> str:
-    """One sub-table per nested dict key (e.g. per_map), rows = (model, entry)."""
-    keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, dict)})
+def nested_tables(all_metrics: dict[str, dict], include=None, exclude=()) -> str:
+    """One sub-table per nested dict key (e.g. per_map), rows = (model, entry); only the keys in `include` (when
+    given) and not in `exclude`."""
+    keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, dict)
+                   and (include is None or k in include) and k not in exclude})
     parts = []
     for key in keys:
         rows: dict[str, dict] = {}
@@ -108,15 +120,17 @@ def nested_tables(all_metrics: dict[str, dict]) -> str:
 
 
 def details_table(all_metrics: dict[str, dict]) -> str:
-    """Descriptive string values (e.g. model class) as a small model x field table ("" when none)."""
+    """Descriptive string values (e.g. model class) as a small model x field table ("" when none); a field that only
+    repeats each row's name (metrics.json's `model`) is left out."""
     keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, str)})
+    keys = [k for k in keys if any(m.get(k) != name for name, m in all_metrics.items())]
     if not keys:
         return ""
-    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    head = "".join(f"<th>{_header(k)}</th>" for k in keys)
     body = "".join(
         f"<tr><td>{escape(model)}</td>"
         + "".join(f"<td>{escape(str(m.get(k, '')))}</td>" for k in keys)
         + "</tr>"
         for model, m in all_metrics.items()
     )
-    return f"<table><thead><tr><th>name</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return _wrap(f"<table><thead><tr><th>name</th>{head}</tr></thead><tbody>{body}</tbody></table>")

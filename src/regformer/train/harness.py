@@ -25,6 +25,8 @@ from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.errors import InputError
 from regformer.train.module import SupervisedTask
+from regformer.train.progress import EpochProgress
+from regformer.train.runlock import ParentGone, ParentWatch
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +36,35 @@ TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precisi
 
 def trainer_for_job(trainer_cfg: dict, resources) -> dict:
     """Lightning devices / num_nodes from the job's Snakemake resources (gpu=N, nodes=M), so that the SLURM
-    request and the Trainer always agree; on a CPU job the config's own values stay."""
+    request and the Trainer always agree (auto becomes gpu where the job got GPUs); on a CPU job the config's own
+    values stay."""
     cfg = dict(trainer_cfg)
     gpus = int(getattr(resources, "gpu", 0) or 0)
+    nodes = int(getattr(resources, "nodes", 1) or 1)
+    if cfg.get("accelerator", "auto") == "auto" and gpus:
+        # the job asked for GPUs (the default on a cluster): use them, or the CPU if none is visible
+        if torch.cuda.is_available():
+            cfg["accelerator"] = "gpu"
+        elif gpus * nodes > 1:
+            raise InputError("trainer.accelerator", f"is auto and the job asked for {gpus * nodes} GPUs, but none is "
+                             "visible to torch", "run on GPU nodes, or set trainer.accelerator: cpu in your config file")
+        else:  # worth a warning on a cluster's GPU node; on a workstation it is the usual CPU run
+            (log.warning if "SLURM_JOB_ID" in os.environ else log.info)("no GPU visible to torch: training on the CPU")
     if cfg.get("accelerator") == "gpu" and gpus:
         cfg["devices"] = gpus
-        cfg["num_nodes"] = int(getattr(resources, "nodes", 1) or 1)
+        cfg["num_nodes"] = nodes
         if gpus * cfg["num_nodes"] > 1 and cfg.get("strategy", "auto") == "auto":
             cfg["strategy"] = "ddp"
     return cfg
+
+
+def check_accelerator(accelerator: str) -> None:
+    """Fail at once, before data is read, when the config asks for a GPU this machine does not have."""
+    if accelerator == "gpu" and not torch.cuda.is_available():
+        raise InputError("trainer.accelerator", "is gpu, but this machine has no CUDA GPU that torch can use "
+                         f"(torch {torch.__version__}, CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})",
+                         "set trainer.accelerator: auto (GPU when there is one, else CPU) or cpu in your config file, "
+                         "or run the training on a GPU node (snakemake --profile profiles/slurm)")
 
 
 def resolve_accelerator(accelerator: str) -> str:
@@ -79,6 +101,7 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
                                                    swa_epoch_start=training["swa_epoch_start"],
                                                    annealing_epochs=training["swa_annealing_epochs"]))
+    callbacks += [ParentWatch(), EpochProgress()]
     if cfg["progress_bar"]:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
     plugins = []
@@ -160,6 +183,11 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         _merge_curves(earlier, curves, curves)
         earlier.unlink()
     model.__dict__.pop("_compiled_call_impl", None)  # evaluation runs eager (no recompiling for eval mode/CPU)
+    watch = next(c for c in trainer.callbacks if isinstance(c, ParentWatch))
+    if watch.gone is not None:
+        raise ParentGone(f"the process that started this trainer (pid {watch.gone[0]}, Snakemake) is gone: stopped "
+                         f"after {trainer.current_epoch} epoch(s), its checkpoint is in {run_dir / 'checkpoints'}. "
+                         "Rerun the same snakemake command (after `snakemake --unlock`) to resume from it")
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path
     if not training.get("swa") and best_path:
@@ -167,7 +195,8 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         task.load_state_dict(state)
     weights = "swa_average" if training.get("swa") else "ema_best_val_loss" if training.get("ema_decay") else "best_val_loss"
     summary = {
-        "epochs_trained": int(trainer.current_epoch),
+        # SWA adds one epoch past max_epochs to refresh BatchNorm statistics: not a training epoch
+        "epochs_trained": min(int(trainer.current_epoch), int(training["max_epochs"])),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
         "weights": weights,
         "training_seconds": round(seconds, 1),

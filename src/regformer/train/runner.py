@@ -22,6 +22,7 @@ from regformer.models.registry import CLOSED_FORM, ModelSpec, get_spec, resolve_
 from regformer.models.saved import save_trained
 from regformer.train import harness
 from regformer.train.recipes import RESUMABLE_KEYS
+from regformer.train.runlock import run_lock
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,13 @@ def train_model(chain, model_name: str, model_config: dict | None, store_path: s
     arch, training = resolve_model_config(spec, model_config)
     arch = chain.arch_for_store(spec, arch, model_config or {}, store_path)
     run_dir = Path(out_model).parent
+    with run_lock(run_dir):  # one trainer per run folder: a second one on the same checkpoints is refused
+        return _train_locked(chain, spec, model_name, arch, training, store_path, out_model, run_dir, trainer_cfg, seed)
+
+
+def _train_locked(chain, spec: ModelSpec, model_name: str, arch: dict, training: dict, store_path, out_model,
+                  run_dir: Path, trainer_cfg: dict | None, seed: int) -> dict:
+    """train_model's body, run while the run folder's lock is held."""
     if spec.kind == CLOSED_FORM:
         L.seed_everything(seed, workers=True)
         model = spec.build(**arch)

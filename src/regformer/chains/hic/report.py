@@ -64,7 +64,14 @@ def map_columns(predictions: dict) -> list[str]:
 
 
 def map_figure(summary: dict, shown: tuple, map_index: int, map_name: str) -> bytes | None:
-    """Rows: the first test windows; columns: the target, each model's prediction and the VAE's std."""
+    """The map figure of `map_plot` as PNG bytes (None when no model wrote predictions)."""
+    fig = map_plot(summary, shown, map_index, map_name)
+    return None if fig is None else fig_to_png(fig)
+
+
+def map_plot(summary: dict, shown: tuple, map_index: int, map_name: str) -> plt.Figure | None:
+    """Rows: the first test windows; columns: the target, each model's prediction and the VAE's std; a colour
+    bar for log(obs/exp) and one for the std."""
     labels, targets, predictions = shown
     if targets is None:
         return None
@@ -76,26 +83,33 @@ def map_figure(summary: dict, shown: tuple, map_index: int, map_name: str) -> by
             columns.append((f"{name} std", std[..., map_index], True))
             columns.append((f"{name} |error|", np.abs(prediction[..., map_index] - targets), True))
     columns.insert(0, ("target", targets, False))
-    spread_limit = max([float(np.nanpercentile(v, 99)) for _, v, spread in columns if spread] or [1.0]) or 1.0
     n, offset = summary["n_bins"], summary["diagonal_offset"]
     limit = float(np.nanpercentile(np.abs(targets), 99)) or 1.0
-    fig, axes = plt.subplots(len(labels), len(columns), figsize=(2.4 * len(columns), 2.4 * len(labels)), squeeze=False)
+    spreads = [values for _, values, is_spread in columns if is_spread]
+    spread_max = 1.0
+    if spreads:
+        spread_max = float(np.nanpercentile(np.concatenate([v.ravel() for v in spreads]), 99)) or 1.0
+    fig, axes = plt.subplots(len(labels), len(columns), figsize=(2.4 * len(columns) + 1.2, 2.4 * len(labels)),
+                             squeeze=False, layout="constrained")
+    shown = {}  # one image per scale, for the colour bars
     for r in range(len(labels)):
         for c, (title, values, is_spread) in enumerate(columns):
             ax = axes[r][c]
             mat = triu_to_matrix(values[r], n, offset)
-            if is_spread:
-                ax.imshow(mat, cmap="viridis", vmin=0, vmax=spread_limit)
+            if is_spread:  # one shared scale for every std and |error| panel, so the bar reads for all of them
+                shown["spread"] = ax.imshow(mat, cmap="viridis", vmin=0, vmax=spread_max)
             else:
-                ax.imshow(mat, cmap="RdBu_r", vmin=-limit, vmax=limit)
+                shown["contacts"] = ax.imshow(mat, cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_xticks([]), ax.set_yticks([])
             if r == 0:
                 ax.set_title(title, fontsize=8)
             if c == 0:
                 ax.set_ylabel(labels[r], fontsize=7)
+    fig.colorbar(shown["contacts"], ax=axes, shrink=0.6, label="log(obs/exp)")
+    if "spread" in shown:
+        fig.colorbar(shown["spread"], ax=axes, shrink=0.6, label="std")
     fig.suptitle(f"{map_name}: log(obs/exp), test windows", fontsize=9)
-    fig.tight_layout()
-    return fig_to_png(fig)
+    return fig
 
 
 def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:

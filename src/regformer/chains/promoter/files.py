@@ -71,6 +71,8 @@ def iter_promoter_chunks(path: str | Path, fmt: str = "dream", sequence_column: 
                 if fmt == "table":
                     frame = frame.rename(columns={sequence_column: "sequence", expression_column: "expression"})
                 first_line = n_seen + line_offset
+                if fmt == "dream" and n_seen == 0:
+                    _refuse_header(path, frame)
                 yield _validated(path, frame, first_line)
                 n_seen += len(frame)
     except pd.errors.EmptyDataError as err:
@@ -84,6 +86,17 @@ def iter_promoter_chunks(path: str | Path, fmt: str = "dream", sequence_column: 
                          "download the file again (or gunzip -t it to check)") from err
     if n_seen == 0:
         raise InputError(path, "file has no records", "point the dataset at a non-empty promoter library")
+
+
+def _refuse_header(path: Path, frame: pd.DataFrame) -> None:
+    """A DREAM file has no header: a first line that is not a sequence and has no number is one (say so, rather
+    than blame its letters)."""
+    seq, value = str(frame["sequence"].iloc[0]), str(frame["expression"].iloc[0])
+    if _VALID.fullmatch(seq) or np.isfinite(pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]):
+        return
+    raise InputError(path, f"line 1 looks like a header row ({seq!r}, {value!r}), but format: dream files have no header",
+                     "delete the first line (`tail -n +2 FILE > NEW`), or set format: table with sequence_column: "
+                     f"{seq} and expression_column: {value} for this dataset")
 
 
 def _expected(fmt: str) -> str:

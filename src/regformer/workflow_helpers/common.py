@@ -1,0 +1,132 @@
+"""Helpers shared by every chain's rules: dataset entries, downloads, training resources and inputs, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from urllib.parse import urlparse
+
+from snakemake.exceptions import WorkflowError
+
+from regformer.chains.registry import chain_models
+from regformer.errors import InputError
+from regformer.models.registry import get_spec, resolve_model_config
+
+
+def url_filename(url: str) -> str:
+    return os.path.basename(urlparse(url).path) or "download"
+
+
+class WorkflowHelpers:
+    """The validated config seen from the rules. `chain_store` / `chain_report_inputs` map a chain to its function
+    (wildcards -> {name: path}) of what training and evaluation read / what its report reads beyond metrics."""
+
+    def __init__(self, config: dict, chains: list[str]):
+        self.config, self.chains = config, list(chains)
+        self.chain_store: dict = {}
+        self.chain_report_inputs: dict = {}
+
+    # -- datasets and downloads
+    def dataset_config(self, chain: str, dataset: str) -> dict:
+        datasets = self.config[chain]["datasets"]
+        if dataset not in datasets:
+            raise WorkflowError(f"no dataset {dataset!r} under {chain}.datasets in the config (have: {sorted(datasets)})")
+        return datasets[dataset]
+
+    def dataset_urls(self, chain: str, dataset: str) -> dict:
+        """filename -> (url, sha256) of every url: entry of a dataset (the dataset itself, its fasta, its maps)."""
+        ds = self.dataset_config(chain, dataset)
+        entries = [ds, ds.get("fasta"), ds.get("fragments"), *ds.get("maps", [])]
+        return {url_filename(e["url"]): (e["url"], e["sha256"]) for e in entries if isinstance(e, dict) and "url" in e}
+
+    def dataset_url(self, wildcards, index: int) -> str:
+        urls = self.dataset_urls(wildcards.chain, wildcards.dataset)
+        if wildcards.filename not in urls:
+            raise WorkflowError(f"{wildcards.chain}.datasets.{wildcards.dataset} has no url ending in {wildcards.filename!r}")
+        return urls[wildcards.filename][index]
+
+    def downloaded(self, chain: str, dataset: str, entry: dict | None = None) -> str:
+        """Where the `fetch_url` rule puts the url: of a dataset, or of one of its entries (a FASTA, a map)."""
+        entry = entry or self.dataset_config(chain, dataset)
+        return f"results/downloads/{chain}/{dataset}/{url_filename(entry['url'])}"
+
+    # -- models and training jobs
+    def check_models(self, chain: str) -> None:
+        """Resolve every configured model now, so an unknown model or key fails before any job runs."""
+        for name, settings in self.config[chain]["models"].items():
+            try:
+                resolve_model_config(get_spec(chain_models(chain), name), settings)
+            except InputError as err:
+                raise WorkflowError(f"config key {chain}.models.{name}: {err}") from None
+
+    def accelerator(self) -> str:
+        return self.config["trainer"]["accelerator"]
+
+    def requests_gpus(self) -> bool:
+        """Whether training jobs ask for the GPUs of `cluster:`: with gpu, and with auto (the default), so that
+        `--profile profiles/slurm` sends training to the GPU partition; the job itself trains on the CPU if it
+        finds no GPU. Set trainer.accelerator: cpu to send training to the CPU partition."""
+        return self.accelerator() in ("gpu", "auto")
+
+    def train_ranks(self) -> int:
+        """Processes of one training job: one per GPU over all nodes (1 on CPUs and TPUs)."""
+        cluster = self.config["cluster"]
+        return cluster["gpus"] * cluster["nodes"] if self.requests_gpus() else 1
+
+    def train_resources(self) -> dict:
+        """SLURM resources of a training job, from config: GPUs on the GPU partition, or CPUs elsewhere."""
+        cluster = self.config["cluster"]
+        resources = {"mem_mb": cluster["train_mem_mb"], "runtime": cluster["train_runtime"], "nodes": cluster["nodes"]}
+        signal = cluster["requeue_signal_seconds"]
+        if signal:
+            resources["slurm_extra"] = f"--signal=USR1@{signal} --requeue"
+        if self.requests_gpus():
+            # the plugin asks for --gpus=MODEL:N, a total over the job's nodes
+            resources.update(slurm_partition=cluster["gpu_partition"], gpu=self.train_ranks(),
+                             gpu_model=cluster["gpu_model"], cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1)
+            if self.train_ranks() > 1:
+                # the job launches its own srun: one task per GPU over all nodes, and Lightning runs DDP
+                resources.update(mpi="srun", tasks=self.train_ranks())
+        elif self.accelerator() == "tpu":
+            resources.update(slurm_partition=cluster["tpu_partition"], cpus_per_task=cluster["train_cpus"])
+        else:
+            resources.update(slurm_partition=cluster["cpu_partition"], cpus_per_task=cluster["train_cpus"])
+        return resources
+
+    def train_container(self) -> str:
+        return self.config["cluster"]["tpu_container" if self.accelerator() == "tpu" else "train_container"]
+
+    def train_params(self) -> dict:
+        """params: of the training rule (JSON strings for the command line)."""
+        config = self.config
+        gpus = config["cluster"]["gpus"] if self.requests_gpus() else 0
+
+        def model_config(wc):
+            return json.dumps(config[wc.chain]["models"][wc.model] or {})
+
+        return dict(bindir=os.path.dirname(sys.executable), model_config=model_config,
+                    trainer=json.dumps(config["trainer"]), seed=config["seed"], ranks=self.train_ranks(), gpus=gpus,
+                    nodes=config["cluster"]["nodes"])
+
+    # -- what each stage reads
+    def store_inputs(self, wildcards) -> dict:
+        """The chain's store (and what comes with it) for one configured model of that chain."""
+        models = self.config[wildcards.chain]["models"]
+        if wildcards.model not in models:
+            raise WorkflowError(f"{wildcards.model} is not configured under {wildcards.chain}.models"
+                                f" (have: {sorted(models)})")
+        return self.chain_store[wildcards.chain](wildcards)
+
+    def report_inputs(self, wildcards) -> dict:
+        chain, dataset = wildcards.chain, wildcards.dataset
+        metrics = [f"results/{chain}/{dataset}/{model}/metrics.json" for model in self.config[chain]["models"]]
+        return {"metrics": metrics, **self.chain_report_inputs[chain](wildcards)}
+
+    def chain_reports(self) -> list[str]:
+        return [f"results/{chain}/{dataset}/report.html" for chain in self.chains
+                for dataset in self.config[chain]["datasets"]]
+
+    def model_names(self) -> list[str]:
+        """Every configured model of every chain (the `model` wildcard's values)."""
+        return sorted({model for chain in self.chains for model in self.config[chain]["models"]})
