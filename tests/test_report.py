@@ -317,8 +317,8 @@ def test_hic_maps_have_a_colour_bar_for_contacts_and_one_for_the_vae_spread():
     predictions = {"akita": (targets + 0.1, None), "akita_vae": (targets - 0.1, np.abs(targets))}
     fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0", "chr1:1"], targets, predictions), 0, "cellA")
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert len(fig.axes) == windows * 4 + 2 and len(bars) == 2
-    assert sorted(ax.get_ylabel() for ax in bars) == ["log(obs/exp)", "std"]
+    assert len(fig.axes) == windows * 5 + 2 and len(bars) == 2  # target, akita, akita_vae, its std and |error|
+    assert sorted(ax.get_ylabel() for ax in bars) == ["log(obs/exp)", "std, |error|"]
     fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0"], targets[:1], {"akita": (targets[:1], None)}),
                    0, "cellA")
     assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 1

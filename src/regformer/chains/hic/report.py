@@ -107,7 +107,7 @@ def map_plot(summary: dict, shown: tuple, map_index: int, map_name: str) -> plt.
                 ax.set_ylabel(labels[r], fontsize=7)
     fig.colorbar(shown["contacts"], ax=axes, shrink=0.6, label="log(obs/exp)")
     if "spread" in shown:
-        fig.colorbar(shown["spread"], ax=axes, shrink=0.6, label="std")
+        fig.colorbar(shown["spread"], ax=axes, shrink=0.6, label="std, |error|")
     fig.suptitle(f"{map_name}: log(obs/exp), test windows", fontsize=9)
     return fig
 
