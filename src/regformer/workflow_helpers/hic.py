@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from snakemake.io import expand
-
-from regformer.workflow_helpers.common import WorkflowHelpers
+from regformer.workflow_helpers.genome import GenomeChainFiles
 
 
-class HicFiles:
-    def __init__(self, wf: WorkflowHelpers):
-        self.wf = wf
+class HicFiles(GenomeChainFiles):
+    chain = "hic"
 
     def maps(self, dataset: str) -> list[str]:
         """Map names of a dataset, in store order."""
@@ -17,14 +14,6 @@ class HicFiles:
         if "synthetic" in ds:
             return list(ds["synthetic"]["maps"])
         return [m["name"] for m in ds["maps"]]
-
-    def fasta(self, wildcards) -> str:
-        ds = self.wf.dataset_config("hic", wildcards.dataset)
-        if "synthetic" in ds:
-            return f"results/hic/{wildcards.dataset}/raw/genome.fa"
-        if isinstance(ds["fasta"], str):
-            return ds["fasta"]
-        return self.wf.downloaded("hic", wildcards.dataset, ds["fasta"])
 
     def cooler_uris(self, dataset: str, noise_free: bool = False) -> dict[str, str]:
         """Map name -> cooler URI (FILE.cool or FILE.mcool::resolutions/N)."""
@@ -51,16 +40,7 @@ class HicFiles:
         ds = self.wf.dataset_config("hic", dataset)
         return [2.0] * len(self.maps(dataset)) if "synthetic" in ds else [m["clip"] for m in ds["maps"]]
 
-    def store(self, wildcards) -> dict:
-        return {"store": f"results/hic/{wildcards.dataset}/targets.h5", "fasta": self.fasta(wildcards)}
-
     def report_inputs(self, wildcards) -> dict:
-        d, models = wildcards.dataset, list(self.wf.config["hic"]["models"])
-        inputs = {
-            "store": f"results/hic/{d}/targets.h5",
-            "predictions": expand(f"results/hic/{d}/{{m}}/predictions.h5", m=models),
-            "cools": expand(f"results/hic/{d}/{{m}}/predicted_{{map}}.cool", m=models, map=self.maps(d)),
-        }
-        if "synthetic" in self.wf.dataset_config("hic", d):
-            inputs["ceiling"] = f"results/hic/{d}/noise_ceiling/metrics.json"
-        return inputs
+        d = wildcards.dataset
+        return self.report_inputs_with(d, {"predictions": "predictions.h5", "cools": "predicted_{map}.cool"},
+                                       map=self.maps(d))

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import csv
 
-from snakemake.io import expand
-
-from regformer.workflow_helpers.common import WorkflowHelpers
+from regformer.workflow_helpers.genome import GenomeChainFiles
 
 SYNTHETIC_TRACKS = ["dnase", "chip", "cage"]  # what the demo generator writes (regformer.chains.tracks.synthetic)
 
 
-class TracksFiles:
-    def __init__(self, wf: WorkflowHelpers):
-        self.wf = wf
-
-    def fasta(self, wildcards) -> str:
-        ds = self.wf.dataset_config("tracks", wildcards.dataset)
-        if "synthetic" in ds:
-            return f"results/tracks/{wildcards.dataset}/raw/genome.fa"
-        if isinstance(ds["fasta"], str):
-            return ds["fasta"]
-        return self.wf.downloaded("tracks", wildcards.dataset, ds["fasta"])
+class TracksFiles(GenomeChainFiles):
+    chain = "tracks"
 
     def table(self, wildcards, noise_free: bool = False) -> str:
         ds = self.wf.dataset_config("tracks", wildcards.dataset)
@@ -52,17 +41,7 @@ class TracksFiles:
     def noise_free_bigwigs(self, wildcards) -> list[str]:
         return self.bigwigs(wildcards, noise_free=True)
 
-    def store(self, wildcards) -> dict:
-        return {"store": f"results/tracks/{wildcards.dataset}/targets.h5", "fasta": self.fasta(wildcards)}
-
     def report_inputs(self, wildcards) -> dict:
-        d, models = wildcards.dataset, list(self.wf.config["tracks"]["models"])
-        inputs = {
-            "store": f"results/tracks/{d}/targets.h5",
-            "models": expand(f"results/tracks/{d}/{{m}}/model.pt", m=models),
-            "predictions": expand(f"results/tracks/{d}/{{m}}/predictions.h5", m=models),
-            "bigwigs": expand(f"results/tracks/{d}/{{m}}/predicted_{{track}}.bw", m=models, track=self.names(d)),
-        }
-        if "synthetic" in self.wf.dataset_config("tracks", d):
-            inputs["ceiling"] = f"results/tracks/{d}/noise_ceiling/metrics.json"
-        return inputs
+        d = wildcards.dataset
+        return self.report_inputs_with(d, {"models": "model.pt", "predictions": "predictions.h5",
+                                           "bigwigs": "predicted_{track}.bw"}, track=self.names(d))
