@@ -13,12 +13,8 @@ from regformer.errors import InputError
 
 
 def test_duplicates_dropped_and_no_sequence_in_two_splits(tmp_path):
-    rng = np.random.default_rng(0)
-    unique = ["".join(rng.choice(list("ACGT"), 110)) for _ in range(300)]
     # every 3rd sequence appears again (once in lower case, which is the same sequence)
-    lines = [f"{s}\t{i % 18}" for i, s in enumerate(unique)] + [f"{s.lower()}\t5" for s in unique[::3]]
-    lib = tmp_path / "lib.txt"
-    lib.write_text("\n".join(lines))
+    lib, unique = _library_with_repeats(tmp_path, repeat=str.lower)
     summary = prepare_promoter_dataset(lib, tmp_path / "s.h5", tmp_path / "s.json", chunk_size=64)
     assert summary["n_records"] == 400 and summary["n_duplicates"] == 100
     assert summary["n_train"] + summary["n_val"] + summary["n_test"] == 300
@@ -65,11 +61,12 @@ def test_synthetic_store_has_a_noise_ceiling(synthetic_store):
     assert ceiling["n_test"] == summary["n_test"]
 
 
-def _library_with_repeats(tmp_path):
-    """300 unique sequences; every 3rd appears again with value 5 (one copy 150 bp long, trimmed to the same 110)."""
+def _library_with_repeats(tmp_path, repeat=lambda s: "A" * 40 + s):
+    """300 unique sequences; every 3rd appears again as repeat(s) with value 5 (by default 150 bp long, trimmed to
+    the same 110)."""
     rng = np.random.default_rng(0)
     unique = ["".join(rng.choice(list("ACGT"), 110)) for _ in range(300)]
-    lines = [f"{s}\t{i % 18}" for i, s in enumerate(unique)] + [f"{'A' * 40}{s}\t5" for s in unique[::3]]
+    lines = [f"{s}\t{i % 18}" for i, s in enumerate(unique)] + [f"{repeat(s)}\t5" for s in unique[::3]]
     lib = tmp_path / "lib.txt"
     lib.write_text("\n".join(lines))
     return lib, unique
