@@ -322,3 +322,29 @@ def test_hic_maps_have_a_colour_bar_for_contacts_and_one_for_the_vae_spread():
     fig = map_plot({"n_bins": n, "diagonal_offset": offset}, (["chr1:0"], targets[:1], {"akita": (targets[:1], None)}),
                    0, "cellA")
     assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 1
+
+
+def test_report_reads_well_in_a_headless_browser_at_1280px(tmp_path, two_models):
+    """Rendered by chromium at 1280 px (Run details unfolded): every image decodes and nothing sticks out."""
+    from browser import assert_reads_well
+
+    out = write_report(tmp_path / "r.html", title="t", dataset="d", models=two_models, noise_ceiling=CEILING,
+                       model_notes={"ridge": "4,097 parameters as configured here"})
+    seen = assert_reads_well(out)
+    assert len(seen["images"]) == 2  # scatter and loss curves
+
+
+def test_the_browser_check_sees_a_broken_image_and_a_table_wider_than_the_window(tmp_path):
+    """The headless check can fail: a PNG that does not decode, and a 30-column table scrolling in its box."""
+    from browser import inspect_page
+
+    metrics = {"pearson": 0.8, **{f"pearson_distance_band_{i}_to_{i + 1}_mb": 0.123456 for i in range(30)}}
+    models = {f"model_{j}": make_model(tmp_path, f"model_{j}", metrics, n=200) for j in range(2)}
+    out = write_report(tmp_path / "r.html", title="t", dataset="d", models=models)
+    page = re.sub(r'src="data:image/png;base64,[^"]*"( alt="loss curves")', r'src="data:image/png;base64,AAAA"\1',
+                  out.read_text())
+    out.write_text(page)
+    seen = inspect_page(out)
+    assert [img["alt"] for img in seen["images"] if img["naturalWidth"] == 0] == ["loss curves"]
+    assert any(el["tag"] == "table" and el["width"] > 1280 for el in seen["wide"])
+    assert seen["scrollWidth"] <= 1280  # the table scrolls in its own box: only the element check sees it

@@ -126,6 +126,16 @@ def test_scatac_demo_runs_through_to_the_report(demo_run):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("chain", ["promoter", "hic", "tracks", "scatac"])
+def test_every_report_reads_well_in_a_headless_browser(demo_run, chain):
+    """Each chain's report.html in chromium at 1280 px: it renders, every image decodes, nothing overflows."""
+    from browser import assert_reads_well
+
+    seen = assert_reads_well(demo_run / f"results/{chain}/demo/report.html")
+    assert len(seen["images"]) >= 2
+
+
+@pytest.mark.slow
 def test_snakemake_report_and_nothing_left_to_do(demo_run):
     _snakemake(demo_run, "--report", str(demo_run / "report.html"))
     text = (demo_run / "report.html").read_text()
