@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -33,6 +34,31 @@ PROGRESS = "regformer.progress"  # what this logger says goes to the log and, on
 def progress() -> logging.Logger:
     """The logger for the progress of long steps (epochs with validation metrics, lines read): the console shows it."""
     return logging.getLogger(PROGRESS)
+
+
+class Progress:
+    """`[where: ]done/total unit (pct%)` of a long step on the console (via progress()): a line at each tenth, or
+    after `every` seconds without one, and at the end, so a user sees it move whatever its size in about ten lines."""
+
+    def __init__(self, total: int, unit: str, where: str = "", every: float = 60.0):
+        self.total, self.unit, self.every = max(int(total), 0), unit, every
+        self.prefix = f"{where}: " if where else ""
+        self.done, self._shown_tenth, self._shown_at = 0, 0, time.monotonic()
+
+    def advance(self, n: int = 1) -> None:
+        """Count `n` more units done; log when a new tenth is reached (the last unit included) or time says so."""
+        self.done += int(n)
+        tenth = 10 * self.done // self.total if self.total else 10
+        if tenth > self._shown_tenth or time.monotonic() - self._shown_at >= self.every:
+            self._shown_tenth, self._shown_at = tenth, time.monotonic()
+            share = f" ({100 * self.done // self.total}%)" if self.total else ""
+            progress().info("%s%s/%s %s%s", self.prefix, f"{self.done:,}", f"{self.total:,}", self.unit, share)
+
+    def each(self, items):
+        """Yield `items`, counting one done as the loop body of each finishes (when the next item is asked for)."""
+        for item in items:
+            yield item
+            self.advance()
 
 
 def _label(path: Path) -> str:

@@ -28,6 +28,7 @@ from regformer.data.contact_maps import triu_indices, upper_triangle_size
 from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.logs import Progress
 
 log = logging.getLogger(__name__)
 Region = tuple[str, int, int]
@@ -291,7 +292,7 @@ def build_targets_from_regions(regions_tsv: str | Path, cooler_uris: dict[str, s
 
 def _write_all(dset: h5py.Dataset, results, n_pixels: int) -> None:
     """Write window i's (n_pixels, n_maps) block as it arrives (streaming; nothing held beyond one window)."""
-    for i, block in enumerate(results):
+    for i, block in enumerate(Progress(dset.shape[0], "windows").each(results)):  # on the console: done / total
         if block.shape[0] != n_pixels:
             raise InputError(dset.file.filename, f"window {i} gave {block.shape[0]} pixels, expected {n_pixels}",
                              "use windows of equal length")
