@@ -120,3 +120,24 @@ def test_gzip_and_plain_files_read_the_same(tmp_path):
     plain.write_bytes(gzip.decompress(FRAGMENTS.read_bytes()))
     sizes = read_chrom_sizes(SIZES)
     assert check_fragments(plain, sizes)["per_barcode"] == check_fragments(FRAGMENTS, sizes)["per_barcode"]
+
+
+def test_qc_and_sentence_building_show_their_progress_on_the_console(tmp_path, capfd):
+    """As the rules run them (inside log_to): fragments read, cells kept, the tile matrix, then cells done / total."""
+    from regformer.logs import log_to
+
+    with log_to(tmp_path / "logs" / "scatac" / "d" / "qc.log"):
+        s = import_and_qc(FRAGMENTS, tmp_path / "cells.h5ad", tmp_path / "qc.json", tmp_path / "qc.png", SIZES,
+                          {"min_fragments": 50, "n_comps": 10})
+    qc = [line for line in capfd.readouterr().err.splitlines() if line.startswith("[scatac/d/qc] ")]
+    assert qc == [f"[scatac/d/qc] {FRAGMENTS.name}: {s['n_fragments']:,} fragments read",
+                  f"[scatac/d/qc] SnapATAC2 import: {s['n_imported']:,} barcodes",
+                  f"[scatac/d/qc] QC: {s['n_cells']:,} of {s['n_imported']:,} barcodes kept as cells",
+                  f"[scatac/d/qc] tile matrix: {s['n_cells']:,} cells x {s['n_tiles_genome']:,} tiles of 5000 bp",
+                  f"[scatac/d/qc] features and spectral embedding: {s['n_features']:,} tiles selected"]
+    with log_to(tmp_path / "logs" / "scatac" / "d" / "sentences.log"):
+        build_sentence_store(tmp_path / "cells.h5ad", tmp_path / "store.h5", chunk_cells=40)
+    sentences = capfd.readouterr().err.splitlines()
+    n = s["n_cells"]
+    assert len(sentences) == 10 and sentences[-1] == f"[scatac/d/sentences] {n}/{n} cell sentences (100%)"
+    assert sentences[0] == f"[scatac/d/sentences] {-(-n // 10)}/{n} cell sentences ({100 * -(-n // 10) // n}%)"

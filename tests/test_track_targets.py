@@ -116,6 +116,18 @@ def test_block_reads_equal_window_reads():
             assert np.array_equal(got, one)
 
 
+def test_target_building_shows_windows_done_on_the_console(tmp_path, capfd):
+    """As the rule runs it (inside log_to): a block of three overlapping windows, then two single windows."""
+    from regformer.logs import log_to
+
+    with log_to(tmp_path / "logs" / "tracks" / "d" / "targets.log"):
+        build_track_targets(_table(), _regions(tmp_path / "r.tsv"), tmp_path / "t.h5", fasta=FASTA, bin_size=BIN,
+                            crop=CROP)
+    assert capfd.readouterr().err.splitlines() == ["[tracks/d/targets] 3/5 windows (60%)",
+                                                   "[tracks/d/targets] 4/5 windows (80%)",
+                                                   "[tracks/d/targets] 5/5 windows (100%)"]
+
+
 def test_nan_becomes_zero(tmp_path):
     """A bigWig without the MNase intervals that touch 205,000-206,000 (derived): those bases count as 0."""
     holed = str(tmp_path / "holed.bw")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from regformer.errors import InputError
+from regformer.logs import progress
 
 COLUMNS = ["chrom", "start", "end", "barcode", "count"]
 SORTS = ("position", "barcode", "none")
@@ -92,6 +93,7 @@ def check_fragments(path: str | Path, chrom_sizes: dict[str, int], sorted_by: st
         unknown.update(set(chunk["chrom"].unique()) - set(chrom_sizes))
         last = _check_order(path, chunk, sorted_by, last, seen_groups, n)
         n += len(chunk)
+        progress().info("%s: %s fragments read", Path(path).name, f"{n:,}")
         known = chunk[chunk["chrom"].isin(list(chrom_sizes))]
         for key, counts in ((per_barcode, known["barcode"].value_counts()), (per_chrom, known["chrom"].value_counts())):
             for k, v in counts.items():

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from regformer.chains.scatac.fragments import check_fragments, read_chrom_sizes
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.logs import progress
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,19 @@ def import_and_qc(fragments: str | Path, out_h5ad: str | Path, out_json: str | P
     adata = snap.pp.import_fragments(str(fragments), chrom_sizes=sizes, file=None, min_num_fragments=0,
                                      sorted_by_barcode=s["sorted_by"] == "barcode", whitelist=whitelist,
                                      chrM=[], n_jobs=1)
+    progress().info("SnapATAC2 import: %s barcodes", f"{adata.n_obs:,}")
     snap.metrics.frag_size_distr(adata, max_recorded_size=1000)
     if s["gene_annotation"]:
         snap.metrics.tsse(adata, gene_anno=str(s["gene_annotation"]))
     n_imported = adata.n_obs
     keep = _filter_cells(adata.obs, s, fragments)
     adata = adata[keep].copy()
+    progress().info("QC: %s of %s barcodes kept as cells", f"{adata.n_obs:,}", f"{n_imported:,}")
     snap.pp.add_tile_matrix(adata, bin_size=s["bin_size"], n_jobs=1)
+    progress().info("tile matrix: %s cells x %s tiles of %s bp", f"{adata.n_obs:,}", f"{adata.n_vars:,}", s["bin_size"])
     snap.pp.select_features(adata, n_features=s["n_features"], n_jobs=1)
     snap.tl.spectral(adata, n_comps=min(s["n_comps"], adata.n_obs - 2))
+    progress().info("features and spectral embedding: %s tiles selected", f"{int(adata.var['selected'].sum()):,}")
     tiles = _tile_table(adata.var_names, list(sizes))
     selected = np.flatnonzero(adata.var["selected"].to_numpy())
     selected = selected[np.lexsort((tiles["start"].to_numpy()[selected], tiles["chrom_id"].to_numpy()[selected]))]

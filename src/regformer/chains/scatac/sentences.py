@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from regformer.data.splits import write_split_index
 from regformer.io.atomic import atomic_path
+from regformer.logs import Progress
 from regformer.models.atacformer import CLS, N_SPECIAL
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def write_sentence_store(out_path: str | Path, chunks: Iterable[sp.csr_matrix], 
     lengths, n_truncated, row = [], 0, 0
     with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as h5:
         tokens, overflow = _Ragged(h5, "sentences/tokens"), _Ragged(h5, "sentences/overflow")
+        counter = Progress(n_cells, "cell sentences")  # on the console: cells done / total
         for chunk in chunks:
             chunk = sp.csr_matrix(chunk)
             chunk.sort_indices()
@@ -95,6 +97,7 @@ def write_sentence_store(out_path: str | Path, chunks: Iterable[sp.csr_matrix], 
                 lengths.append(len(t))
                 n_truncated += len(o) > 0
                 row += 1
+                counter.advance()
             tokens.extend(sent)
             overflow.extend(over)
         if row != n_cells:

@@ -26,6 +26,7 @@ from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.io.fasta import open_fasta
+from regformer.logs import Progress
 
 log = logging.getLogger(__name__)
 TABLE_COLUMNS = ["identifier", "file", "description", "group", "sum_stat", "clip", "clip_soft", "scale"]
@@ -227,9 +228,11 @@ def build_track_targets(targets_table: pd.DataFrame | str | Path, regions_tsv, o
         with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as h5:
             dset = h5.create_dataset("targets", shape=(len(regions), n_out, len(files)), dtype=np.float16,
                                      chunks=(1, n_out, len(files)))
+            counter = Progress(len(regions), "windows")  # on the console: windows done / total
             for i, j in blocks(chroms, starts, seq_length, max_span=BLOCK_BP, max_windows=max_windows):
                 dset[i:j] = block_targets(handles, recipes, used[chroms[i]], starts[i:j], seq_length,
                                           bin_size=bin_size, crop=crop, blacklist=black.get(chroms[i], []))
+                counter.advance(j - i)
             summary["windows"] = _write_regions(h5, regions)
             h5.attrs["summary"] = json.dumps(summary)
             h5.attrs["tracks"] = json.dumps(summary["tracks"])
