@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 
 COOL = Path(__file__).parent / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool"
@@ -35,6 +35,26 @@ def _regions(path: Path) -> Path:
     table = pd.DataFrame(rows, columns=["chrom", "start", "end", "split", "cooler_chrom"]).assign(filtered_G1=0)
     table.to_csv(path, sep="\t", index=False)
     return path
+
+
+def _state(pid: int) -> str | None:
+    """A process's state letter from /proc (R, S, Z, ...), None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (its pool workers), from /proc."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return kids
 
 
 def _store(path: Path) -> dict[str, np.ndarray]:
@@ -70,7 +90,7 @@ def test_kill_9_of_hic_targets_mid_write_then_rerun_gives_the_same_store(tmp_pat
             assert line, f"the step ended (exit {proc.wait()}) after {seen} without enough progress lines"
             if " windows (" in line:
                 seen.append(line.strip())
-        workers = psutil.Process(proc.pid).children(recursive=True)
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stderr.close()
@@ -78,8 +98,11 @@ def test_kill_9_of_hic_targets_mid_write_then_rerun_gives_the_same_store(tmp_pat
         assert seen[0].startswith("[targets] ") and f"/{n_windows} windows (" in seen[0] and done < n_windows
         assert workers, "the kill came before the pool workers started"
         assert not out.exists(), f"the kill after {seen[-1]!r} left a targets.h5 behind"
-        _, alive = psutil.wait_procs(workers, timeout=30)
-        assert not alive, f"pool workers {[p.pid for p in alive]} outlived their killed parent"
+        deadline = time.monotonic() + 30
+        while any(_state(w) not in (None, "Z") for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alive = [w for w in workers if _state(w) not in (None, "Z")]
+        assert not alive, f"pool workers {alive} outlived their killed parent"
         build_targets_from_regions(regions, out_path=out, **build)  # the rerun, over the leftover temporary file
         rerun = _store(out)
         for name, values in expected.items():
