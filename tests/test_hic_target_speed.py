@@ -41,3 +41,13 @@ def test_block_matrices_equal_cooler_fetches_per_window():
         expected_raw = clr.matrix(balance=False).fetch(region)
         assert raw.dtype == expected_raw.dtype and np.array_equal(raw, expected_raw)
         assert np.array_equal(balanced, clr.matrix(balance=True).fetch(region), equal_nan=True)
+
+
+def test_block_targets_equal_window_targets_before_float16():
+    """The block path's float32 targets (before the store's float16 rounding) equal window_target's bit for bit."""
+    clr = cooler.Cooler(COOL_2KB)
+    block = [("chr7", start, start + 512_000) for start in range(0, 4 * 128_000, 128_000)]
+    params = {"crop": 16, "diagonal_offset": 2}
+    built = targets._worker(([COOL_2KB], block, params, [2.0]))
+    for region, target in zip(block, built, strict=True):
+        assert target.dtype == np.float32 and np.array_equal(target[:, 0], targets.window_target(clr, region, **params))
