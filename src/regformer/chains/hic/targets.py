@@ -22,6 +22,7 @@ from cooltools.lib import numutils
 from cooltools.lib.numutils import adaptive_coarsegrain, interp_nan, set_diag
 from scipy.ndimage import gaussian_filter
 
+from regformer.chains.hic.cooler_blocks import bin_weights, block_matrices, blocks
 from regformer.chains.hic.coolers import check_balanced, check_resolution
 from regformer.chains.hic.regions import read_regions
 from regformer.data.contact_maps import triu_indices, upper_triangle_size
@@ -149,49 +150,30 @@ def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cool
 
 _COOLERS: dict[str, cooler.Cooler] = {}
 # A block of windows spans at most max(BLOCK_WINDOWS windows, BLOCK_BINS bins): larger blocks read fewer pixel rows
-# twice, for two dense float64 span matrices per worker (2048 bins: 64 MB); on yeast, a chromosome per block.
+# twice, for one dense count matrix of the span per worker (2048 bins, int32: 16 MB); on yeast, a chromosome per block.
 BLOCK_WINDOWS, BLOCK_BINS = 4, 2048
 
 
 def _worker(args) -> list[np.ndarray]:
     """Targets of a block of nearby windows on one chromosome, each (n_pixels, n_maps).
 
-    The block's span is fetched once per cooler (balanced and raw) and each window sliced from it: with Akita's strides windows overlap 2-4 fold, so this reads each pixel
-    about once instead of several times. Slices of the span are the same numbers a per-window fetch returns.
+    Each cooler's block is read once (cooler_blocks.block_matrices): with Akita's strides windows overlap 2-4 fold,
+    and a balanced plus a raw fetch per window would read each pixel row up to 8 times. Same numbers as per window.
     """
     uris, block, params, log_clips = args
-    chrom, lo, hi = block[0][0], min(r[1] for r in block), max(r[2] for r in block)
     out = [[] for _ in block]
     for uri, log_clip in zip(uris, log_clips):
         if uri not in _COOLERS:
             _COOLERS[uri] = cooler.Cooler(uri)
-        clr = _COOLERS[uri]
-        span_balanced = clr.matrix(balance=True).fetch((chrom, lo, hi))
-        span_raw = clr.matrix(balance=False).fetch((chrom, lo, hi))
-        for k, (_, start, end) in enumerate(block):
-            i, j = (start - lo) // clr.binsize, (end - lo) // clr.binsize
-            out[k].append(process_window(span_balanced[i:j, i:j], span_raw[i:j, i:j], source=uri,
-                                         where=_region_str((chrom, start, end)), **params, log_clip=log_clip))
+        for k, (balanced, raw) in enumerate(block_matrices(_COOLERS[uri], block)):
+            out[k].append(process_window(balanced, raw, source=uri, where=_region_str(block[k]), **params,
+                                         log_clip=log_clip))
     return [np.stack(cols, axis=1) for cols in out]
 
 
 def _warm_up() -> None:
     mat = np.ones((8, 8))
     numutils.observed_over_expected(mat, np.isfinite(mat))
-
-
-def _blocks(regions: list[Region], max_span: int) -> list[list[Region]]:
-    """Runs of consecutive regions on one chromosome whose union spans at most max_span bp (order kept)."""
-    blocks: list[list[Region]] = []
-    for region in regions:
-        if blocks:
-            last = blocks[-1]
-            lo, hi = min(r[1] for r in last + [region]), max(r[2] for r in last + [region])
-            if last[0][0] == region[0] and hi - lo <= max_span:
-                last.append(region)
-                continue
-        blocks.append([region])
-    return blocks
 
 
 def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
@@ -203,7 +185,7 @@ def _check_windows(clr: cooler.Cooler, regions: list[Region]) -> None:
         good = chrom in sizes and 0 <= start < end <= sizes[chrom] and not start % bin_size and not end % bin_size
         if good:
             if chrom not in weights:
-                weights[chrom] = np.asarray(clr.bins().fetch(chrom)["weight"], dtype=float)
+                weights[chrom] = bin_weights(clr, chrom)
             good = not np.isnan(weights[chrom][start // bin_size:end // bin_size]).all()
         if not good:
             _check_window(clr, region)  # names, bounds, alignment, balancing: the clear errors
@@ -259,7 +241,7 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
     span = max(BLOCK_WINDOWS * seq_length, BLOCK_BINS * bin_size)
-    jobs = [(uris, block, params, log_clips) for block in _blocks(regions, span)]
+    jobs = [(uris, block, params, log_clips) for block in blocks(regions, span)]
     summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
                "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
                "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
