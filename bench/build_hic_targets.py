@@ -54,7 +54,7 @@ def cpu_seconds() -> float:
 
 def phases(clr: cooler.Cooler, regions: list, params: dict, repeats: int) -> dict:
     """Best-of CPU seconds of build_targets' two stages on one core: cooler reads, then the per-window recipe."""
-    span = max(targets.BLOCK_WINDOWS * (regions[0][2] - regions[0][1]), targets.BLOCK_BINS * clr.binsize)
+    span = targets.block_span(regions[0][2] - regions[0][1], clr.binsize)
     read, recipe = [], []
     for _ in range(repeats):
         start = time.process_time()

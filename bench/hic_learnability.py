@@ -23,14 +23,12 @@ import pyfaidx
 import torch
 from torch import nn
 
-from regformer.chains.hic.specs import _SPECS
+from regformer.chains.hic.specs import MODELS
 from regformer.data.encoding import one_hot
 from regformer.io.fasta import fetch_codes
-from regformer.models.akita import Akita
-from regformer.models.akita_transformer import AkitaTransformer
 from regformer.models.hic_blocks import ContactMapHead, DilatedResidual1d, dilated_residual_stack
 
-MODELS = {"akita": Akita, "akita_transformer": AkitaTransformer}
+SEQUENCE_MODELS = ["akita", "akita_transformer"]
 
 
 def pooled_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
@@ -75,7 +73,7 @@ def main() -> None:
     parser.add_argument("--store", required=True)
     parser.add_argument("--sites", help="sites BED (default: raw/sites.bed next to the store)")
     parser.add_argument("--input", choices=["sequence", "sites"], default="sequence")
-    parser.add_argument("--model", choices=sorted(MODELS), default="akita")
+    parser.add_argument("--model", choices=SEQUENCE_MODELS, default="akita")
     parser.add_argument("--arch", default="{}", help="JSON overrides of the demo architecture")
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--every", type=int, default=50)
@@ -85,7 +83,7 @@ def main() -> None:
     torch.manual_seed(args.seed)
     h5 = h5py.File(args.store, "r")
     summary = json.loads(h5.attrs["summary"])
-    arch = {**_SPECS[args.model]["demo"], **json.loads(args.arch)}
+    arch = {**MODELS[args.model].demo, **json.loads(args.arch)}
     if args.input == "sites":
         bed = args.sites or str(args.store).rsplit("/", 1)[0] + "/raw/sites.bed"
         sites = pd.read_csv(bed, sep="\t", header=None, names=["chrom", "start", "end", "name", "score", "strand"])
@@ -101,7 +99,10 @@ def main() -> None:
     mean = y_train.mean(0, keepdim=True)
     print(f"{len(x_train)} training windows; per-pixel training mean: test Pearson "
           f"{pooled_pearson(mean.expand_as(evals['test'][1]), evals['test'][1]):.3f}", flush=True)
-    model = oracle_model(arch, n_maps) if args.input == "sites" else MODELS[args.model](**{**arch, "n_maps": n_maps})
+    if args.input == "sites":
+        model = oracle_model(arch, n_maps)
+    else:
+        model = MODELS[args.model].build(**{**arch, "n_maps": n_maps})
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     t0, losses = time.perf_counter(), []
     for step in range(1, args.steps + 1):

@@ -149,9 +149,15 @@ def process_window(balanced: np.ndarray, raw: np.ndarray, *, source: str = "cool
 
 
 _COOLERS: dict[str, cooler.Cooler] = {}
-# A block of windows spans at most max(BLOCK_WINDOWS windows, BLOCK_BINS bins): larger blocks read fewer pixel rows
-# twice, for one dense count matrix of the span per worker (2048 bins, int32: 16 MB); on yeast, a chromosome per block.
+# A block of windows spans at most max(BLOCK_WINDOWS windows, BLOCK_BINS bins): larger blocks re-read fewer pixel
+# rows (neighbouring blocks overlap), for one dense count matrix of the span per worker (2048 bins, int32: 16 MB);
+# on yeast, a chromosome per block.
 BLOCK_WINDOWS, BLOCK_BINS = 4, 2048
+
+
+def block_span(seq_length: int, bin_size: int) -> int:
+    """The most base pairs one block of windows may span (see BLOCK_WINDOWS, BLOCK_BINS)."""
+    return max(BLOCK_WINDOWS * seq_length, BLOCK_BINS * bin_size)
 
 
 def _worker(args) -> list[np.ndarray]:
@@ -240,8 +246,7 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
     log_clips = [float(c) for c in (log_clips or [clip] * len(uris))]
     if len(log_clips) != len(uris):
         raise InputError(out_path, f"{len(log_clips)} clip values for {len(uris)} maps", "give one clip per map")
-    span = max(BLOCK_WINDOWS * seq_length, BLOCK_BINS * bin_size)
-    jobs = [(uris, block, params, log_clips) for block in blocks(regions, span)]
+    jobs = [(uris, block, params, log_clips) for block in blocks(regions, block_span(seq_length, bin_size))]
     summary = {"maps": names, "coolers": uris, "bin_size": bin_size, "seq_length": seq_length, "crop": crop,
                "diagonal_offset": diagonal_offset, "n_bins": n_bins, "n_windows": len(regions),
                "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
