@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -17,7 +18,7 @@ from regformer.train.module import SupervisedTask
 
 CLASSES = {"akita": Akita, "akita_transformer": AkitaTransformer, "akita_vae": AkitaVAE}
 FULL_PIXELS = 99_681  # 512 bins - 2 x 32 cropped = 448; upper triangle from offset 2
-DEMO_PIXELS = 24_753  # 256 bins - 2 x 16 cropped = 224
+DEMO_PIXELS = 6_105  # 128 bins - 2 x 8 cropped = 112
 
 
 def build(name: str, size: str) -> torch.nn.Module:
@@ -83,7 +84,7 @@ def test_full_size_output_shape_without_computing(name):
 def test_demo_output_shape_and_backward(name):
     model = build(name, "demo")
     output = model(demo_input())
-    assert model.n_pixels == DEMO_PIXELS == upper_triangle_size(224, 2)
+    assert model.n_pixels == DEMO_PIXELS == upper_triangle_size(112, 2)
     assert prediction(output).shape == (2, DEMO_PIXELS, 5)
     prediction(output).square().mean().backward()
     assert model.tower[0][1].weight.grad is not None and model.tower[0][1].weight.grad.abs().sum() > 0
@@ -118,10 +119,10 @@ def test_maps_are_symmetric_and_forward_is_their_upper_triangle(name):
         x = demo_input(batch=1, seed=1)
         maps = model.contact_maps(x)
         pixels = model(x)
-    assert maps.shape == (1, 5, 224, 224)
+    assert maps.shape == (1, 5, 112, 112)
     assert maps.std() > 0
     torch.testing.assert_close(maps, maps.transpose(-1, -2))
-    rows, cols = torch.triu_indices(224, 224, 2)
+    rows, cols = torch.triu_indices(112, 112, 2)
     torch.testing.assert_close(pixels, maps[:, :, rows, cols].transpose(1, 2))
 
 
@@ -202,3 +203,37 @@ def test_specs_follow_the_papers():
                for name, s in MODELS.items() if name != "distance_baseline")
     with pytest.raises(ValueError):
         AkitaTransformer(**dict(getattr(MODELS["akita_transformer"], "demo"), n_heads=3))
+
+
+def test_torch_diamond_insulation_equals_cooltools():
+    """The training-time insulation (two summed-area tables) equals the metric's cooltools diamond, NaNs included."""
+    from regformer.chains.hic.metrics import insulation
+    from regformer.data.contact_maps import triu_indices, triu_to_matrix
+    from regformer.models.insulation import diamond_insulation, upper_triangle_to_maps
+
+    n, offset, window = 30, 2, 5
+    values = torch.randn(2, triu_indices(n, offset)[0].size, 3, dtype=torch.float64)
+    values[0, 7, 1] = float("nan")  # a filtered pixel
+    ours = diamond_insulation(upper_triangle_to_maps(values, n, offset), window)
+    reference = [[insulation(triu_to_matrix(values[w, :, m].numpy(), n, offset), window, offset) for m in range(3)]
+                 for w in range(2)]
+    torch.testing.assert_close(ours, torch.from_numpy(np.array(reference)), equal_nan=True)
+    assert ours[0, 0, : window - 1].isnan().all() and ours[0, 0, window - 1:n - window + 1].isfinite().all()
+
+
+@pytest.mark.parametrize("name", ["akita", "akita_vae"])
+def test_insulation_head_trains_and_stays_out_of_predictions(name):
+    """With insulation_weight > 0 the training output carries the head's per-bin insulation and the loss adds its
+    MSE; in eval mode the output is the plain prediction. Full size (the papers) has no such head."""
+    assert MODELS[name].full.get("insulation_weight", 0) == 0 and MODELS[name].demo["insulation_weight"] > 0
+    torch.manual_seed(0)
+    model = build(name, "demo").train()
+    batch = {"x": demo_input(), "y": torch.randn(2, DEMO_PIXELS, 5)}
+    output = model(batch["x"])
+    assert output["insulation"].shape == (2, 5, 112)  # 128 bins less 8 cropped per side, per map
+    with_head = model.training_loss(output, batch)
+    without = model.training_loss({k: v for k, v in output.items() if k != "insulation"}, batch)
+    assert with_head > without
+    with_head.backward()
+    assert model.insulation.head.weight.grad.abs().sum() > 0
+    assert not isinstance(model.eval()(batch["x"][:1]), dict) or "insulation" not in model(batch["x"][:1])

@@ -28,8 +28,8 @@ def demo_run(tmp_path_factory):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["promoter"]["datasets"]["demo"]["synthetic"]["n_sequences"] = 800
     config["promoter"]["models"]["promoter_transformer"].update(max_epochs=2)
-    config["hic"]["datasets"]["demo"]["synthetic"]["chrom_lengths"] = {"chr1": 900_000, "chr2": 500_000,
-                                                                         "chr3": 400_000, "chr4": 400_000}
+    config["hic"]["datasets"]["demo"]["synthetic"]["chrom_lengths"] = {"chr1": 300_000, "chr2": 150_000,
+                                                                         "chr3": 120_000, "chr4": 120_000}
     for model in ("akita", "akita_transformer", "akita_vae"):
         config["hic"]["models"][model].update(max_epochs=1)
     config["tracks"]["datasets"]["demo"]["synthetic"]["chrom_lengths"] = {"chr1": 120_000, "chr2": 60_000,
@@ -69,8 +69,8 @@ def test_hic_demo_runs_through_to_the_report(demo_run):
         for name in ("cellA", "cellB"):
             assert {"mse", "pearson", "spearman", "insulation_pearson"} <= set(metrics["per_map"][name])
             stitched = cooler.Cooler(str(hic / model / f"predicted_{name}.cool"))
-            measured = cooler.Cooler(str(hic / f"raw/{name}.mcool::resolutions/512"))
-            assert stitched.binsize == 512 and dict(stitched.chromsizes) == dict(measured.chromsizes)
+            measured = cooler.Cooler(str(hic / f"raw/{name}.mcool::resolutions/128"))
+            assert stitched.binsize == 128 and dict(stitched.chromsizes) == dict(measured.chromsizes)
             assert stitched.pixels()[:]["count"].abs().sum() > 0
     vae = json.loads((hic / "akita_vae/metrics.json").read_text())["uncertainty"]
     assert 0 <= vae["latent_interval_coverage"] <= 1 and vae["latent_interval_width"] > 0 and vae["n_samples"] == 20

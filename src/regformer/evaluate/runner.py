@@ -155,7 +155,9 @@ def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_me
                                 level=settings.get("interval", 0.9), device=device, seed=seed)
     metrics = chain.score(store_path, predictions, settings)
     spec = get_spec(chain.models, saved["name"])
-    metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"])
+    metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"],
+                   recipe=saved.get("training", {}), loss_weights={k: v for k, v in saved.get("arch", {}).items()
+                                                                   if k.endswith("_weight")})
     if "training_seconds" in saved["summary"]:  # the cost of each point, beside its scores in the report
         metrics["training_seconds"] = saved["summary"]["training_seconds"]
     if spec.paper_parameters:

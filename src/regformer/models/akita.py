@@ -12,6 +12,8 @@ from torch import nn
 
 from regformer.data.contact_maps import upper_triangle_size, window_bins
 from regformer.models.hic_blocks import ContactMapHead, ConvBlock1d, ConvTower, DilatedResidual1d, dilated_residual_stack
+from regformer.models.insulation import InsulationAuxiliary
+from regformer.models.outputs import mse_loss
 
 
 class ContactMapModel(nn.Module):
@@ -29,12 +31,17 @@ class ContactMapModel(nn.Module):
 
     def _build_head(self, n_maps: int, bottleneck_filters: int, bottleneck_kernel: int, head_filters: int,
                     head_dilated_filters: int, n_head_dilated: int, head_rate_mult: float, head_dropout: float,
-                    crop: int, diagonal_offset: int) -> None:
-        """Bottleneck conv block and Akita's 2D head (the same in every variant)."""
+                    crop: int, diagonal_offset: int, insulation_weight: float = 0.0,
+                    insulation_window: int = 10) -> None:
+        """Bottleneck conv block and Akita's 2D head (the same in every variant), and the auxiliary insulation head
+        when insulation_weight > 0 (regformer.models.insulation; 0, the papers' setting, adds no parameter)."""
         self.crop, self.diagonal_offset = crop, diagonal_offset
         self.bottleneck = ConvBlock1d(self.tower.out_channels, bottleneck_filters, bottleneck_kernel)
         self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters,
                                    n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
+        self.insulation_weight = insulation_weight
+        self.insulation = (InsulationAuxiliary(bottleneck_filters, n_maps, crop, diagonal_offset, insulation_window)
+                           if insulation_weight > 0 else None)
 
     def middle(self, bins: torch.Tensor) -> torch.Tensor:
         """The model-specific part between the conv tower and the bottleneck."""
@@ -53,8 +60,28 @@ class ContactMapModel(nn.Module):
         """Full symmetric predicted maps (batch, n_maps, L, L) before upper-triangle extraction."""
         return self.head.contact_maps(self.encode(x))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encode(x))
+    def with_auxiliary(self, prediction: torch.Tensor | dict, features: torch.Tensor) -> torch.Tensor | dict:
+        """In training with the insulation head, {"prediction", "insulation"} (plus a dict prediction's entries);
+        otherwise the prediction unchanged, so evaluation and prediction never see the auxiliary output."""
+        if not (self.training and self.insulation is not None):
+            return prediction
+        out = dict(prediction) if isinstance(prediction, dict) else {"prediction": prediction}
+        out["insulation"] = self.insulation(features)
+        return out
+
+    def auxiliary_loss(self, output: torch.Tensor | dict, batch: dict) -> torch.Tensor | float:
+        """insulation_weight x the insulation head's loss when the output carries it (training), else 0."""
+        if isinstance(output, dict) and "insulation" in output:
+            return self.insulation_weight * self.insulation.loss(output["insulation"], batch["y"])
+        return 0.0
+
+    def training_loss(self, output: torch.Tensor | dict, batch: dict) -> torch.Tensor:
+        """MSE over all pixels and maps (Akita's loss), plus the auxiliary insulation term in training."""
+        return mse_loss(output, batch) + self.auxiliary_loss(output, batch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | dict:
+        features = self.encode(x)
+        return self.with_auxiliary(self.head(features), features)
 
 
 class Akita(ContactMapModel):
@@ -69,13 +96,15 @@ class Akita(ContactMapModel):
                  n_dilated: int = 8, dilated_rate_mult: float = 1.75, dilated_dropout: float = 0.4,
                  bottleneck_filters: int = 64, bottleneck_kernel: int = 5, head_filters: int = 48,
                  head_dilated_filters: int = 24, n_head_dilated: int = 6, head_rate_mult: float = 1.75,
-                 head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2):
+                 head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2, insulation_weight: float = 0.0,
+                 insulation_window: int = 10):
         super().__init__()
         width = self._build_tower(seq_length, bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
         self.dilated = dilated_residual_stack(DilatedResidual1d, n_dilated, width, dilated_filters,
                                               dilated_rate_mult, dilated_dropout)
         self._build_head(n_maps, bottleneck_filters, bottleneck_kernel, head_filters, head_dilated_filters,
-                         n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
+                         n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset, insulation_weight,
+                         insulation_window)
 
     def middle(self, bins: torch.Tensor) -> torch.Tensor:
         return self.dilated(bins)

@@ -55,12 +55,14 @@ class AkitaTransformer(ContactMapModel):
                  n_layers: int = 3, ff_dim: int = 256, transformer_dropout: float = 0.15,
                  bottleneck_filters: int = 64, bottleneck_kernel: int = 5, head_filters: int = 48,
                  head_dilated_filters: int = 24, n_head_dilated: int = 6, head_rate_mult: float = 1.75,
-                 head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2):
+                 head_dropout: float = 0.1, crop: int = 32, diagonal_offset: int = 2, insulation_weight: float = 0.0,
+                 insulation_window: int = 10):
         super().__init__()
         width = self._build_tower(seq_length, bin_size, stem_filters, stem_kernel, tower_filters, tower_kernel)
         self.transformer = BinTransformer(width, n_heads, n_layers, ff_dim, transformer_dropout)
         self._build_head(n_maps, bottleneck_filters, bottleneck_kernel, head_filters, head_dilated_filters,
-                         n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset)
+                         n_head_dilated, head_rate_mult, head_dropout, crop, diagonal_offset, insulation_weight,
+                         insulation_window)
 
     def middle(self, bins: torch.Tensor) -> torch.Tensor:
         return self.transformer(bins)

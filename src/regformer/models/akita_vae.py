@@ -24,20 +24,26 @@ class AkitaVAE(AkitaTransformer):
     with mu and logvar of shape (batch, bins, latent_dim). latent_dim is the bottleneck width (64).
 
     Takes AkitaTransformer's arguments; the paper's generative model used transformer dropout 0.1.
-    kl_weight and prior_sigma set the training loss (the paper: 1 and 1).
+    kl_weight and prior_sigma set the training loss (the paper: 1 and 1). logvar_bias starts the posterior's
+    log-variance there (0: PyTorch's and Keras' zero bias, sigma 1); a negative start lets the decoder read the
+    features through small draws from the first step, where sigma 1 would drown them.
     """
 
     def __init__(self, transformer_dropout: float = 0.1, kl_weight: float = 1.0, prior_sigma: float = 1.0,
-                 **transformer_kwargs):
+                 logvar_bias: float = 0.0, **transformer_kwargs):
         super().__init__(transformer_dropout=transformer_dropout, **transformer_kwargs)
         self.kl_weight, self.prior_sigma = kl_weight, prior_sigma
         self.latent_dim = self.bottleneck[1].out_channels
         self.to_mu = nn.Linear(self.latent_dim, self.latent_dim)
         self.to_logvar = nn.Linear(self.latent_dim, self.latent_dim)
+        nn.init.constant_(self.to_logvar.bias, logvar_bias)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z | x), each (batch, bins, latent_dim)."""
-        features = self.encode(x).transpose(1, 2)
+        return self._posterior_of(self.encode(x))
+
+    def _posterior_of(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = features.transpose(1, 2)
         return self.to_mu(features), self.to_logvar(features)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -46,14 +52,16 @@ class AkitaVAE(AkitaTransformer):
 
     def forward(self, x: torch.Tensor, sample: bool | None = None) -> dict[str, torch.Tensor]:
         """`sample` defaults to self.training: sample z when training, use its mean when evaluating."""
-        mu, logvar = self.posterior(x)
+        features = self.encode(x)
+        mu, logvar = self._posterior_of(features)
         use_sample = self.training if sample is None else sample
         z = reparameterize(mu, logvar) if use_sample else mu
-        return {"prediction": self.decode(z), "mu": mu, "logvar": logvar}
+        return self.with_auxiliary({"prediction": self.decode(z), "mu": mu, "logvar": logvar}, features)
 
     def training_loss(self, output: dict, batch: dict) -> torch.Tensor:
-        """The ELBO's negative: MSE + kl_weight * KL (see vae_loss)."""
-        return vae_loss(output, batch, kl_weight=self.kl_weight, prior_sigma=self.prior_sigma)
+        """The ELBO's negative: MSE + kl_weight * KL (see vae_loss), plus the auxiliary insulation term."""
+        return (vae_loss(output, batch, kl_weight=self.kl_weight, prior_sigma=self.prior_sigma)
+                + self.auxiliary_loss(output, batch))
 
     @torch.no_grad()
     def predict_with_uncertainty(self, x: torch.Tensor, n_samples: int = 20,

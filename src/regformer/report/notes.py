@@ -15,5 +15,16 @@ def model_notes(specs: Mapping, all_metrics: dict[str, dict]) -> dict[str, str]:
         ensemble = f" (a seed ensemble of {members} networks, predictions averaged)" if members > 1 else ""
         count = f"{metrics['n_parameters']:,} parameters as configured here{ensemble}; " if "n_parameters" in metrics else ""
         paper = f" (the source reports {spec.paper_parameters:,})" if spec.paper_parameters else ""
-        notes[name] = f"{count}{spec.n_parameters('full'):,} at full size{paper}. {spec.note}"
+        notes[name] = f"{count}{spec.n_parameters('full'):,} at full size{paper}. {recipe_note(spec, metrics)}{spec.note}"
     return notes
+
+
+def recipe_note(spec, metrics: dict) -> str:
+    """Where this run's recipe and loss weights leave the spec's (the paper's): 'Trained here with lr 0.01
+    (the paper's recipe: 0.0065), ...' or '' when they agree or the metrics predate recording them."""
+    recipe = metrics.get("recipe") or {}
+    changed = [f"{k} {v} ({spec.training[k]})" for k, v in recipe.items()
+               if k in spec.training and v != spec.training[k]]
+    changed += [f"{k} {v} ({spec.full.get(k, 0)})" for k, v in (metrics.get("loss_weights") or {}).items()
+                if v != spec.full.get(k, 0)]
+    return f"Trained here with {', '.join(changed)}; in brackets the spec's full-size recipe. " if changed else ""

@@ -1,8 +1,9 @@
 """The Hi-C chain's models: Akita, the two "Attention to Bayes" variants and the distance baseline (no torch import).
 
 Per model: `full` (the papers' architecture, 2^20 bp in 2,048-bp bins -> 448 x 448 maps after cropping,
-99,681 upper-triangle pixels per map), `demo` (2^17 bp in 512-bp bins -> 224 x 224 after cropping,
-24,753 pixels, narrow layers: a forward+backward on batch 2 takes ~0.3 s on one busy CPU core),
+99,681 upper-triangle pixels per map), `demo` (2^14 bp in 128-bp bins -> 112 x 112 after cropping,
+6,105 pixels; narrow layers with Akita's depth of dilations, so the receptive field spans the window; plus the
+auxiliary insulation head, regformer.models.insulation, which lets the trunk find the sites at CPU scale),
 `training` defaults, `paper_parameters` and a `note` on where we differ or had to choose.
 """
 
@@ -16,10 +17,10 @@ _FULL_TRUNK = dict(seq_length=2**20, bin_size=2048, n_maps=5, stem_filters=96, s
                    tower_kernel=5, bottleneck_filters=64, bottleneck_kernel=5)
 _FULL_HEAD = dict(head_filters=48, head_dilated_filters=24, n_head_dilated=6, head_rate_mult=1.75, head_dropout=0.1,
                   crop=32, diagonal_offset=2)
-_DEMO_TRUNK = dict(seq_length=2**17, bin_size=512, n_maps=5, stem_filters=16, stem_kernel=11, tower_filters=16,
+_DEMO_TRUNK = dict(seq_length=2**14, bin_size=128, n_maps=5, stem_filters=16, stem_kernel=11, tower_filters=16,
                    tower_kernel=5, bottleneck_filters=16, bottleneck_kernel=5)
-_DEMO_HEAD = dict(head_filters=16, head_dilated_filters=8, n_head_dilated=2, head_rate_mult=1.75, head_dropout=0.1,
-                  crop=16, diagonal_offset=2)
+_DEMO_HEAD = dict(head_filters=16, head_dilated_filters=8, n_head_dilated=4, head_rate_mult=1.75, head_dropout=0.1,
+                  crop=8, diagonal_offset=2, insulation_weight=1.0, insulation_window=10)
 
 # The transformer trunk (Attention to Bayes); the VAE is the same with transformer dropout 0.1
 _TRANSFORMER_FULL = dict(**_FULL_TRUNK, n_heads=6, n_layers=3, ff_dim=256, transformer_dropout=0.15, **_FULL_HEAD)
@@ -40,14 +41,17 @@ _COMMON_NOTE = (
     "has log2(bin_size) - 1 blocks, so 2,048-bp bins give Akita's 10 and 512-bp bins give 8. The distance channel "
     "is the raw |i - j| in bins, as in Akita. rc_augment is Akita's; a reverse-complemented sequence needs its "
     "target maps flipped on both axes. Lightning clips the global gradient norm; Keras' clipnorm may clip each "
-    "tensor separately. swa_epoch_start (0.8 of max_epochs) is our choice; the papers do not give it."
+    "tensor separately. swa_epoch_start (0.8 of max_epochs) is our choice; the papers do not give it. "
+    "insulation_weight > 0 (demo size only) adds a pointwise head from the bottleneck's bin features to each "
+    "target map's diamond insulation (window insulation_window bins, computed from the batch's target maps) and "
+    "adds its MSE to the training loss; the papers have no such head, and 0 leaves the model exactly theirs."
 )
 
 _SPECS: dict[str, dict] = {
     "akita": dict(
         full=dict(**_FULL_TRUNK, dilated_filters=48, n_dilated=8, dilated_rate_mult=1.75, dilated_dropout=0.4,
                   **_FULL_HEAD),
-        demo=dict(**_DEMO_TRUNK, dilated_filters=8, n_dilated=4, dilated_rate_mult=1.75, dilated_dropout=0.4,
+        demo=dict(**_DEMO_TRUNK, dilated_filters=8, n_dilated=8, dilated_rate_mult=1.75, dilated_dropout=0.4,
                   **_DEMO_HEAD),
         training=dict(_AKITA_TRAINING),
         paper_parameters=751_653,
@@ -80,8 +84,8 @@ _SPECS: dict[str, dict] = {
         ),
     ),
     "akita_vae": dict(
-        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
-        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
+        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0, logvar_bias=0.0),
+        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0, logvar_bias=0.0),
         training=dict(_VAE_TRAINING),
         paper_parameters=None,
         note=(
@@ -98,7 +102,7 @@ _SPECS: dict[str, dict] = {
     "distance_baseline": dict(
         kind=CLOSED_FORM,
         full=dict(seq_length=2**20, bin_size=2048, n_maps=5, crop=32, diagonal_offset=2),
-        demo=dict(seq_length=2**17, bin_size=512, n_maps=5, crop=16, diagonal_offset=2),
+        demo=dict(seq_length=2**14, bin_size=128, n_maps=5, crop=8, diagonal_offset=2),
         training=dict(batch_size=8),
         paper_parameters=None,
         note=("Each map's mean training target at each diagonal offset (one value per offset and map, no "
