@@ -3,7 +3,7 @@
 from snakemake.utils import min_version, validate
 
 from regformer.chains.registry import CHAINS
-from regformer.config_check import ConfigError, check_config, check_split_fractions
+from regformer.config_check import ConfigError, check_config, check_simulated_span, check_split_fractions
 from regformer.workflow_helpers import WorkflowHelpers
 
 min_version("9.0")
@@ -22,6 +22,7 @@ try:
     check_config(config, CONFIG_SCHEMA, workflow.overwrite_configfiles)
     validate(config, CONFIG_SCHEMA, set_default=True)
     check_split_fractions(config, workflow.overwrite_configfiles)
+    check_simulated_span(config, workflow.overwrite_configfiles)
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 CONFIGURED_CHAINS = [chain for chain in CHAINS if chain in config]

@@ -24,19 +24,16 @@ class AkitaVAE(AkitaTransformer):
     with mu and logvar of shape (batch, bins, latent_dim). latent_dim is the bottleneck width (64).
 
     Takes AkitaTransformer's arguments; the paper's generative model used transformer dropout 0.1.
-    kl_weight and prior_sigma set the training loss (the paper: 1 and 1). logvar_bias starts the posterior's
-    log-variance there (0: PyTorch's and Keras' zero bias, sigma 1); a negative start lets the decoder read the
-    features through small draws from the first step, where sigma 1 would drown them.
+    kl_weight and prior_sigma set the training loss (the paper: 1 and 1).
     """
 
     def __init__(self, transformer_dropout: float = 0.1, kl_weight: float = 1.0, prior_sigma: float = 1.0,
-                 logvar_bias: float = 0.0, **transformer_kwargs):
+                 **transformer_kwargs):
         super().__init__(transformer_dropout=transformer_dropout, **transformer_kwargs)
         self.kl_weight, self.prior_sigma = kl_weight, prior_sigma
         self.latent_dim = self.bottleneck[1].out_channels
         self.to_mu = nn.Linear(self.latent_dim, self.latent_dim)
         self.to_logvar = nn.Linear(self.latent_dim, self.latent_dim)
-        nn.init.constant_(self.to_logvar.bias, logvar_bias)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z | x), each (batch, bins, latent_dim)."""

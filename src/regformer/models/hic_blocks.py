@@ -8,7 +8,6 @@ Akita's params.json uses ReLU, so we do too (Basenji2 later switched to GELU).
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import torch
 from torch import nn
@@ -176,9 +175,12 @@ class Crop2d(nn.Module):
 
 
 
-@lru_cache(maxsize=8)
 def _torch_triu_indices(n_bins: int, diagonal_offset: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The stored pixels' indices (regformer.data.contact_maps) as CPU tensors, cached per map size."""
+    """The stored pixels' indices (regformer.data.contact_maps) as CPU tensors, made per call.
+
+    Only the NumPy indices are cached: a cached tensor first made under torch.inference_mode (an
+    evaluation) would be an inference tensor and break a later training step's backward.
+    """
     rows, cols = triu_indices(n_bins, diagonal_offset)
     return torch.tensor(rows), torch.tensor(cols)
 

@@ -84,8 +84,8 @@ _SPECS: dict[str, dict] = {
         ),
     ),
     "akita_vae": dict(
-        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0, logvar_bias=0.0),
-        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0, logvar_bias=0.0),
+        full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
+        demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
         training=dict(_VAE_TRAINING),
         paper_parameters=None,
         note=(
