@@ -1,6 +1,6 @@
 """Where Hi-C learning stalls on the synthetic demo: sequence input against an oracle of the planted sites.
 
-Trains one demo-sized Hi-C network on a targets store (Adam, batch 2, no augmentation, all windows in memory) and
+Trains one demo-sized Hi-C network on a targets store (Adam, batch 2 unless `--batch-size`, no augmentation, all windows in memory) and
 prints validation and test pooled Pearson every `--every` steps, next to the per-pixel training mean (what the
 distance_baseline model predicts). `--input sites` replaces the sequence and conv tower by the true site
 indicators per bin (strong/weak x +/-, read from the demo's sites.bed) fed to the same trunk and head: if that
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
@@ -109,7 +110,7 @@ def main() -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     t0, losses = time.perf_counter(), []
     for step in range(1, args.steps + 1):
-        idx = torch.randint(0, len(x_train), (2,))
+        idx = torch.randint(0, len(x_train), (args.batch_size,))
         batch = {"y": y_train[idx]}
         output = model(encode(x_train[idx]))
         loss = model.training_loss(output, batch) if hasattr(model, "training_loss") else mse_loss(output, batch)
