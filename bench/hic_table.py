@@ -1,0 +1,83 @@
+"""Markdown table of Hi-C models on one dataset: pooled test Pearson (all maps' pixels, as metrics.json) and each
+model's difference from distance_baseline with a window bootstrap standard error (the same resampled test
+windows for both models), with insulation Pearson per map, parameters, epochs and training time.
+
+Windows, not pixels, are resampled: pixels of one window share its sequence, so a pixel bootstrap would
+overstate the certainty. Overlapping test windows are not independent either, so the SE is a lower bound.
+
+    python bench/hic_table.py results/hic/yeast
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from regformer.chains.hic.metrics import _pearson
+
+BASELINE = "distance_baseline"
+
+
+def load(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Test targets (n_windows, n_pixels, n_maps) and each model's predictions in the same row order."""
+    models, rows = {}, None
+    for model_dir in sorted(p for p in folder.iterdir() if (p / "predictions.h5").is_file()):
+        with h5py.File(model_dir / "predictions.h5", "r") as h5:
+            models[model_dir.name] = h5["prediction"][:].astype(np.float64)
+            these = h5["rows"][:]
+        if rows is not None and not np.array_equal(rows, these):
+            raise SystemExit(f"{model_dir}/predictions.h5: its test windows differ from the other models'")
+        rows = these
+    if rows is None:
+        raise SystemExit(f"{folder}: no model folder with predictions.h5; run the workflow first")
+    order = np.argsort(rows)  # h5py reads rows in increasing order only
+    target = np.empty((len(rows),) + next(iter(models.values())).shape[1:])
+    with h5py.File(folder / "targets.h5", "r") as h5:
+        target[order] = h5["targets"][rows[order]]
+    return target, models
+
+
+def pooled(pred: np.ndarray, target: np.ndarray) -> float:
+    return _pearson(pred.ravel(), target.ravel())
+
+
+def table(folder: Path, n_boot: int, seed: int) -> str:
+    target, models = load(folder)
+    n = target.shape[0]
+    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    boot = {name: np.array([pooled(p[d], target[d]) for d in draws]) for name, p in models.items()}
+    lines = [f"{folder}: {n} test windows, {n_boot} window resamples", "",
+             "| model | pooled Pearson | Δ vs distance_baseline ± SE | resamples with Δ <= 0 | insulation Pearson "
+             "| parameters | epochs | training time |", "|---|---:|---:|---:|---|---:|---:|---:|"]
+    for name, pred in models.items():
+        metrics = json.loads((folder / name / "metrics.json").read_text())
+        score = pooled(pred, target)
+        if BASELINE in models and name != BASELINE:
+            d = boot[name] - boot[BASELINE]
+            diff = f"{score - pooled(models[BASELINE], target):+.3f} ± {d.std(ddof=1):.3f} | {np.mean(d <= 0):.3f}"
+        else:
+            diff = " | "
+        insulation = " / ".join(f"{m}: {v['insulation_pearson']:.3f}" for m, v in metrics.get("per_map", {}).items()
+                                if v.get("insulation_pearson") is not None)
+        seconds = metrics.get("training_seconds")
+        lines.append(f"| {name} | {score:.3f} | {diff} | {insulation} | {metrics.get('n_parameters', ''):,} | "
+                     f"{metrics.get('training', {}).get('epochs_trained', '')} | "
+                     f"{f'{seconds:.0f} s' if seconds else ''} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="results/hic/DATASET (holds targets.h5 and one folder per model)")
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(table(args.folder, args.n_boot, args.seed))
+
+
+if __name__ == "__main__":
+    main()
