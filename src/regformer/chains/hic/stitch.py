@@ -1,4 +1,6 @@
-"""Stitch per-window predicted maps into one genome-wide .cool per map, to view next to the measured map."""
+"""Stitch per-window predicted maps into one genome-wide .cool per map, to view next to the measured map.
+
+No torch import here: the stitch jobs (one per model and map) start in about a second."""
 
 from __future__ import annotations
 
@@ -6,12 +8,14 @@ import logging
 from pathlib import Path
 
 import cooler
+import h5py
 import numpy as np
 import pandas as pd
 
 from regformer.data.contact_maps import triu_indices, upper_triangle_size
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import store_summary
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +87,18 @@ def stitch_to_cool(values: np.ndarray, regions: list[tuple[str, int, int]], chro
     summary = {"path": str(Path(out_path)), "bin_size": bin_size, "n_windows": len(regions), **counts}
     log.info("stitched %s", summary)
     return summary
+
+
+def stitch_predictions(store_path: str | Path, predictions_path: str | Path, map_name: str, out_cool: str | Path) -> dict:
+    """One map's test predictions as a .cool on the measured map's bins (mean where windows overlap)."""
+    summary = store_summary(store_path)
+    if map_name not in summary["maps"]:
+        raise ValueError(f"{store_path}: no map {map_name!r} (have {summary['maps']})")
+    m = summary["maps"].index(map_name)
+    with h5py.File(predictions_path, "r") as h5:
+        values = h5["prediction"][:, :, m].astype(np.float32)
+        regions = [(c, int(s), int(e)) for c, s, e in zip(h5["regions/chrom"][:].astype(str), h5["regions/start"][:],
+                                                          h5["regions/end"][:])]
+    chromsizes = cooler.Cooler(summary["coolers"][m]).chromsizes.to_dict()
+    return stitch_to_cool(values, regions, chromsizes, out_cool, bin_size=summary["bin_size"], crop=summary["crop"],
+                          diagonal_offset=summary["diagonal_offset"])
