@@ -63,8 +63,8 @@ def table(folder: Path, n_boot: int, seed: int) -> str:
             diff = " | "
         insulation = " / ".join(f"{m}: {v['insulation_pearson']:.3f}" for m, v in metrics.get("per_map", {}).items()
                                 if v.get("insulation_pearson") is not None)
-        seconds = metrics.get("training_seconds")
-        lines.append(f"| {name} | {score:.3f} | {diff} | {insulation} | {metrics.get('n_parameters', ''):,} | "
+        seconds, params = metrics.get("training_seconds"), metrics.get("n_parameters")
+        lines.append(f"| {name} | {score:.3f} | {diff} | {insulation} | {f'{params:,}' if params else ''} | "
                      f"{metrics.get('training', {}).get('epochs_trained', '')} | "
                      f"{f'{seconds:.0f} s' if seconds else ''} |")
     return "\n".join(lines)
