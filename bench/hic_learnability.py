@@ -1,10 +1,10 @@
 """Where Hi-C learning stalls on the synthetic demo: sequence input against an oracle of the planted sites.
 
-Trains one demo-sized Hi-C network on a targets store (Adam, batch 2 unless `--batch-size`, no augmentation, all windows in memory) and
-prints validation and test pooled Pearson every `--every` steps, next to the per-pixel training mean (what the
-distance_baseline model predicts). `--input sites` replaces the sequence and conv tower by the true site
-indicators per bin (strong/weak x +/-, read from the demo's sites.bed) fed to the same trunk and head: if that
-learns and the sequence input does not, the bottleneck is finding the sites in sequence, not the 2D head.
+Trains one demo-sized Hi-C network on a targets store (Adam, batch 2 unless `--batch-size`, no augmentation, all
+windows in memory) and prints validation and test pooled Pearson every `--every` steps, next to the per-pixel
+training mean (what the distance_baseline model predicts). `--input sites` replaces the sequence and conv tower by
+the true site indicators per bin (strong/weak x +/-, read from the demo's sites.bed) fed to the same trunk and head:
+if that learns and the sequence input does not, the bottleneck is finding the sites in sequence, not the 2D head.
 The demo architecture includes the auxiliary insulation head; `--arch '{"insulation_weight": 0}'` removes it.
 
     OMP_NUM_THREADS=1 python bench/hic_learnability.py --store results/hic/demo/targets.h5 --steps 600 --every 100

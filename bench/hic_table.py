@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from cost_cells import cost_cells, metrics_cost
 from regformer.chains.hic.metrics import _pearson
 
 BASELINE = "distance_baseline"
@@ -53,20 +54,18 @@ def table(folder: Path, n_boot: int, seed: int) -> str:
     lines = [f"{folder}: {n} test windows, {n_boot} window resamples", "",
              "| model | pooled Pearson | Δ vs distance_baseline ± SE | resamples with Δ <= 0 | insulation Pearson "
              "| parameters | epochs | training time |", "|---|---:|---:|---:|---|---:|---:|---:|"]
+    baseline = pooled(models[BASELINE], target) if BASELINE in models else None
     for name, pred in models.items():
         metrics = json.loads((folder / name / "metrics.json").read_text())
         score = pooled(pred, target)
-        if BASELINE in models and name != BASELINE:
+        if baseline is not None and name != BASELINE:
             d = boot[name] - boot[BASELINE]
-            diff = f"{score - pooled(models[BASELINE], target):+.3f} ± {d.std(ddof=1):.3f} | {np.mean(d <= 0):.3f}"
+            diff = f"{score - baseline:+.3f} ± {d.std(ddof=1):.3f} | {np.mean(d <= 0):.3f}"
         else:
             diff = " | "
         insulation = " / ".join(f"{m}: {v['insulation_pearson']:.3f}" for m, v in metrics.get("per_map", {}).items()
                                 if v.get("insulation_pearson") is not None)
-        seconds, params = metrics.get("training_seconds"), metrics.get("n_parameters")
-        lines.append(f"| {name} | {score:.3f} | {diff} | {insulation} | {f'{params:,}' if params else ''} | "
-                     f"{metrics.get('training', {}).get('epochs_trained', '')} | "
-                     f"{f'{seconds:.0f} s' if seconds else ''} |")
+        lines.append(f"| {name} | {score:.3f} | {diff} | {insulation} | {cost_cells(*metrics_cost(metrics))}")
     return "\n".join(lines)
 
 

@@ -15,6 +15,8 @@ import h5py
 import numpy as np
 from scipy import stats
 
+from cost_cells import cost_cells, metrics_cost
+
 BASELINE = "kmer_ridge"
 
 
@@ -34,8 +36,7 @@ def dataset_rows(folder: Path, n_boot: int, seed: int) -> list[dict]:
     for name, (p, m) in models.items():
         metrics = json.loads((folder / name / "metrics.json").read_text())
         row = {"dataset": folder.name, "model": name, "n_test": n, "scores": _scores(p, m), "se": boot[name].std(0, ddof=1),
-               "parameters": metrics.get("n_parameters"), "seconds": metrics.get("training_seconds"),
-               "epochs": metrics.get("training", {}).get("epochs_trained")}
+               "cost": metrics_cost(metrics)}
         if BASELINE in boot and name != BASELINE:
             diff = boot[name] - boot[BASELINE]
             row["diff"] = np.subtract(row["scores"], _scores(*models[BASELINE]))
@@ -50,11 +51,8 @@ def markdown(rows: list[dict]) -> str:
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         diff = [f"{d:+.3f} ± {s:.3f}" for d, s in zip(r["diff"], r["diff_se"])] if "diff" in r else ["", ""]
-        seconds = f"{r['seconds']:.0f} s" if r["seconds"] is not None else ""
-        params = f"{r['parameters']:,}" if r["parameters"] is not None else ""
         lines.append(f"| {r['dataset']} | {r['model']} | {r['n_test']} | {r['scores'][0]:.3f} ± {r['se'][0]:.3f} | "
-                     f"{r['scores'][1]:.3f} ± {r['se'][1]:.3f} | {diff[0]} | {diff[1]} | {params} | "
-                     f"{r['epochs'] if r['epochs'] is not None else ''} | {seconds} |")
+                     f"{r['scores'][1]:.3f} ± {r['se'][1]:.3f} | {diff[0]} | {diff[1]} | {cost_cells(*r['cost'])}")
     return "\n".join(lines)
 
 
