@@ -4,6 +4,7 @@ from snakemake.utils import min_version, validate
 
 from regformer.chains.registry import CHAINS
 from regformer.config_check import ConfigError, check_config, check_simulated_span, check_split_fractions
+from regformer.config_check import check_path_names
 from regformer.workflow_helpers import WorkflowHelpers
 
 min_version("9.0")
@@ -23,6 +24,7 @@ try:
     validate(config, CONFIG_SCHEMA, set_default=True)
     check_split_fractions(config, workflow.overwrite_configfiles)
     check_simulated_span(config, workflow.overwrite_configfiles)
+    check_path_names(config, workflow.overwrite_configfiles)
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 CONFIGURED_CHAINS = [chain for chain in CHAINS if chain in config]
@@ -30,6 +32,7 @@ if not CONFIGURED_CHAINS:
     raise WorkflowError(f"the config has no chain section: add one of {', '.join(CHAINS)} (see config.yaml)")
 # What the rules ask of the config (paths, inputs, resources): regformer.workflow_helpers, so rules files hold rules.
 wf = WorkflowHelpers(config, CONFIGURED_CHAINS)
+wf.config_files = workflow.overwrite_configfiles
 
 
 report: "workflow/report/workflow.rst"

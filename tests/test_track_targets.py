@@ -167,19 +167,20 @@ def test_blacklisted_bins_are_zero(tmp_path):
 
 
 def test_regions_split_contigs_and_stay_reproducible(tmp_path):
-    bed = tmp_path / "black.bed"
-    bed.write_text("".join(f"II\t{a}\t{a + 2000}\n" for a in range(100_000, 800_000, 100_000)))
+    held = [(100_000, 250_000), (500_000, 650_000)]  # one chromosome: held out by regions (1-based below)
     kw = dict(bin_size=BIN, seq_length=SEQ, train_stride=SEQ // 4, eval_stride=SEQ // 2, valid_fraction=0.2,
-              test_fraction=0.2, blacklist_bed=str(bed), seed=3)
+              test_fraction=0.2, valid_regions=["II:100001-250000"], test_regions=["II:500001-650000"], seed=3)
     summary = define_track_regions(FASTA, list(BW.values()), tmp_path / "a.tsv", **kw)
     define_track_regions(FASTA, list(BW.values()), tmp_path / "b.tsv", **kw)
     assert (tmp_path / "a.tsv").read_bytes() == (tmp_path / "b.tsv").read_bytes()
     df = read_track_regions(tmp_path / "a.tsv")
-    assert all(summary["windows"][s] > 0 for s in ("train", "val", "test")) and summary["contigs"] == 8
+    assert all(summary["windows"][s] > 0 for s in ("train", "val", "test")) and summary["contigs"] == 5
     assert (df["start"] % BIN == 0).all() and (df["end"] - df["start"] == SEQ).all() and (df["end"] <= 813_184).all()
     assert (df["bigwig_chrom"] == "II").all()
-    for a in range(100_000, 800_000, 100_000):  # no window touches a blacklisted interval
-        assert not ((df["start"] < a + 2000) & (df["end"] > a)).any()
+    train = df[df["split"] == "train"]
+    for (a, b), split in zip(held, ("val", "test")):  # no training window touches a held-out region
+        assert not ((train["start"] < b) & (train["end"] > a)).any()
+        assert ((df["split"] == split) == ((df["start"] >= a) & (df["end"] <= b))).all()
 
 
 # ---- bad inputs: each an InputError naming the file and the fix; nothing written ----
@@ -249,9 +250,8 @@ def test_unreadable_or_empty_bigwig(tmp_path):
 
 
 def test_window_longer_than_every_contig_or_empty_split(tmp_path):
-    bed = tmp_path / "black.bed"
-    bed.write_text("II\t400000\t401000\n")
-    _fails(_regions_of(FASTA, seq_length=1 << 19, chromosomes=["II"], blacklist_bed=str(bed)), tmp_path / "r.tsv",
+    _fails(_regions_of(FASTA, seq_length=1 << 19, chromosomes=["II"], valid_regions=["II:400001-401000"]),
+           tmp_path / "r.tsv",
            "longer than every contig", "412184 bp", "seq_length <= 412160")
     _fails(_regions_of(FASTA, seq_length=1 << 20), tmp_path / "r.tsv", "no FASTA sequence is >= seq_length")
     _fails(_regions_of(FASTA, valid_fraction=0.1), tmp_path / "r.tsv", "val", "got no window", "valid_chroms")

@@ -13,6 +13,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from regformer.errors import InputError
+from regformer.names import check_config_names
+
 HELD_OUT_FRACTIONS = ("valid_fraction", "test_fraction")
 
 
@@ -107,3 +110,11 @@ def check_simulated_span(config: dict, config_files=None) -> None:
                               f"below the window's {window_bins} bins (seq_length {ds['seq_length']} / bin_size "
                               f"{ds['bin_size']}), so the maps' far corners would hold no contacts\n"
                               f"  fix: set max_distance_bins to at least {window_bins}")
+
+
+def check_path_names(config: dict, config_files=None) -> None:
+    """Dataset, model and contact-map names are safe folder names, unique within their chain (regformer.names)."""
+    try:
+        check_config_names(config, config_file_name(config_files))
+    except InputError as err:
+        raise ConfigError(str(err)) from None

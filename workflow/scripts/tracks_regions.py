@@ -10,4 +10,5 @@ with log_to(snakemake.log[0]):
                          test_chroms=ds.get("test_chroms"), valid_fraction=ds["valid_fraction"],
                          test_fraction=ds["test_fraction"], chromosomes=ds.get("chromosomes"),
                          aliases=ds.get("aliases"), blacklist_bed=ds.get("blacklist"), min_gap=ds["min_gap"],
-                         seed=ds["split_seed"])
+                         seed=ds["split_seed"], valid_regions=ds.get("valid_regions"),
+                         test_regions=ds.get("test_regions"))

@@ -148,16 +148,69 @@ def resolve_chromosomes(fasta_path, sizes: dict[str, int], chromosomes: list[str
     return chroms
 
 
+def parse_region(text: str, source: object, sizes: dict[str, int]) -> Interval:
+    """'chrom:start-end' as samtools and genome browsers write it (1-based, end included; commas allowed) ->
+    (chrom, start, end) half-open and 0-based, checked against the FASTA's `sizes`."""
+    chrom, _, span = str(text).rpartition(":")
+    first, _, last = span.replace(",", "").partition("-")
+    if not (chrom and first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last)):
+        raise InputError(source, f"region {text!r} is not 'chrom:start-end' (1-based, end included)",
+                         "write regions as e.g. 22:20000001-20500000")
+    if chrom not in sizes or int(last) > sizes[chrom]:
+        raise InputError(source, f"region {text!r} is not inside a FASTA sequence (FASTA has "
+                         + ", ".join(f"{c} ({n:,} bp)" for c, n in list(sizes.items())[:10]) + ")",
+                         "use the FASTA's chromosome names and coordinates inside them")
+    return chrom, int(first) - 1, int(last)
+
+
+def held_regions(regions: dict[str, list[str] | None], source: object, sizes: dict[str, int],
+                 held_out: dict[str, list[str]]) -> dict[str, list[Interval]]:
+    """"val"/"test" -> parsed regions (parse_region), checked: no two overlap, none on a held-out chromosome."""
+    out = {split: [parse_region(r, source, sizes) for r in regions.get(split) or []] for split in HELD_OUT}
+    every = sorted((c, s, e, split) for split, items in out.items() for c, s, e in items)
+    for (c1, s1, e1, p1), (c2, s2, e2, p2) in zip(every, every[1:]):
+        if c1 == c2 and s2 < e1:
+            raise InputError(source, f"{p1} region {c1}:{s1 + 1}-{e1} overlaps {p2} region {c2}:{s2 + 1}-{e2}",
+                             "make valid_regions and test_regions disjoint")
+    chroms = {c for split in HELD_OUT for c in held_out.get(split, [])}
+    on_held = [f"{c}:{s + 1}-{e}" for c, s, e, _ in every if c in chroms]
+    if on_held:
+        raise InputError(source, f"regions {on_held} lie on a held-out chromosome (valid_chroms/test_chroms)",
+                         "hold out either whole chromosomes or regions of the others")
+    return out
+
+
+def cut_held_regions(contigs: list[Interval], regions: dict[str, list[Interval]], min_length: int
+                     ) -> tuple[list[Interval], list[str | None]]:
+    """Contigs cut at the held-out `regions` ("val"/"test" -> intervals): each piece inside a region is labelled
+    with its split, the rest None; pieces shorter than `min_length` are dropped (no window fits in them)."""
+    out, labels = [], []
+    for chrom, start, end in contigs:
+        held = [(max(s, start), min(e, end), split) for split in HELD_OUT for c, s, e in regions.get(split, [])
+                if c == chrom and s < end and e > start]
+        pieces = [(s, e, split) for s, e, split in held]
+        pieces += [(s, e, None) for s, e in subtract([(start, end)], [(s, e) for s, e, _ in held])]
+        for s, e, split in sorted(pieces):
+            if e - s >= min_length:
+                out.append((chrom, s, e))
+                labels.append(split)
+    return out, labels
+
+
 def split_contigs(fa: pyfaidx.Fasta, chroms: list[str], caps: dict[str, int], *, held_out: dict[str, list[str]],
                   fractions: dict[str, float], seed: int, min_gap: int, min_length: int,
-                  blacklist: dict[str, list[tuple[int, int]]] | None = None) -> pd.DataFrame:
-    """Contigs (chrom, start, end, split): held-out chromosomes go whole to their split, the other contigs are
-    assigned by `assign_contigs` with the fractions of the splits that have no held-out chromosomes."""
-    contigs = find_contigs(fa, chroms, caps, min_gap=min_gap, blacklist=blacklist, min_length=min_length)
+                  blacklist: dict[str, list[tuple[int, int]]] | None = None,
+                  held_regions: dict[str, list[Interval]] | None = None) -> pd.DataFrame:
+    """Contigs (chrom, start, end, split): held-out chromosomes go whole to their split, and the parts of contigs
+    inside `held_regions` ("val"/"test" -> intervals) to theirs; the other contigs are assigned by
+    `assign_contigs` with the fractions of the splits that have no held-out chromosomes or regions."""
+    regions = held_regions or {}
+    contigs = find_contigs(fa, chroms, caps, min_gap=min_gap, blacklist=blacklist, min_length=1)
+    contigs, region_split = cut_held_regions(contigs, regions, min_length)
     split_of = {c: s for s in HELD_OUT for c in held_out.get(s, [])}
-    free = [i for i, ctg in enumerate(contigs) if ctg[0] not in split_of]
-    wanted = {s: 0.0 if held_out.get(s) else fractions.get(s, 0.0) for s in HELD_OUT}
-    splits = [split_of.get(ctg[0], "train") for ctg in contigs]
+    free = [i for i, ctg in enumerate(contigs) if ctg[0] not in split_of and region_split[i] is None]
+    wanted = {s: 0.0 if held_out.get(s) or regions.get(s) else fractions.get(s, 0.0) for s in HELD_OUT}
+    splits = [region_split[i] or split_of.get(ctg[0], "train") for i, ctg in enumerate(contigs)]
     for i, split in zip(free, assign_contigs([contigs[i] for i in free], wanted, seed)):
         splits[i] = split
     table = pd.DataFrame(contigs, columns=WINDOW_COLUMNS[:3]).assign(split=splits)

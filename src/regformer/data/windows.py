@@ -15,13 +15,12 @@ from pathlib import Path
 import h5py
 import lightning as L
 import numpy as np
-import pyfaidx
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from regformer.data.encoding import one_hot, reverse_complement_codes
 from regformer.errors import InputError
-from regformer.io.fasta import fetch_codes
+from regformer.io.fasta import fetch_codes, open_sequences
 from regformer.io.stores import store_summary
 
 
@@ -56,7 +55,7 @@ class GenomeWindows(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         if self._h5 is None:  # opened per worker: neither handle may cross a fork
             self._h5 = h5py.File(self.store_path, "r")
-            self._fasta = pyfaidx.Fasta(self.fasta_path, as_raw=True)  # lower case: the code table maps it
+            self._fasta = open_sequences(self.fasta_path)  # lower case: the code table maps it
         shift = int(torch.randint(-self.shift_max, self.shift_max + 1, ())) if self.shift_max else 0
         codes = fetch_codes(self._fasta, self.chroms[i], int(self.starts[i]) + shift, int(self.ends[i]) + shift)
         target = self._h5["targets"][self.rows[i]].astype(np.float32)

@@ -7,6 +7,7 @@ requested slice, so a 250 Mb chromosome is never held in memory.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ import pyfaidx
 
 from regformer.data.encoding import _LUT, INVALID, N_CODE
 from regformer.errors import InputError
+
+REGION_NAME = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>[1-9][0-9]*)-(?P<end>[0-9]+)$")
 
 
 def open_fasta(fasta_path) -> tuple[pyfaidx.Fasta, dict[str, int]]:
@@ -38,7 +41,73 @@ def open_fasta(fasta_path) -> tuple[pyfaidx.Fasta, dict[str, int]]:
         raise InputError(fasta_path, f"is block-gzipped and pyfaidx cannot read it here ({exc})",
                          f"decompress it (gunzip -c {fasta_path} > GENOME.fa) and point the config at GENOME.fa, "
                          "or install biopython") from exc
+    fa = _with_regions(fa, fasta_path)
     return fa, {name: len(fa[name]) for name in fa.keys()}
+
+
+class PaddedRegion:
+    """One FASTA record holding a region of a chromosome, read at the chromosome's coordinates: bases before
+    the region read as N; the record's length is the region's end."""
+
+    def __init__(self, record, offset: int):
+        self.record, self.offset = record, offset
+        self.length = offset + len(record)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: slice) -> str:
+        lo, hi, _ = key.indices(self.length)
+        pad = max(0, min(hi, self.offset) - lo)
+        inner = self.record[max(lo - self.offset, 0):hi - self.offset] if hi > self.offset else ""
+        return "N" * pad + inner
+
+
+class RegionFasta:
+    """A FASTA whose records are named as samtools names regions (`22:20000001-21000000`, 1-based): each is seen
+    as its chromosome (`22`) at genome coordinates, so windows, targets and bigWigs share one coordinate system
+    without padding the FASTA with Ns. `partial` names the chromosomes known only up to their region's end."""
+
+    def __init__(self, fa: pyfaidx.Fasta, regions: dict[str, tuple[str, int]]):
+        self.fa, self.regions = fa, regions  # chromosome -> (record name, 0-based start)
+        self.partial = set(regions)
+
+    def keys(self) -> list[str]:
+        back = {record: chrom for chrom, (record, _) in self.regions.items()}
+        return [back.get(name, name) for name in self.fa.keys()]
+
+    def __getitem__(self, name: str):
+        if name in self.regions:
+            record, offset = self.regions[name]
+            return PaddedRegion(self.fa[record], offset)
+        return self.fa[name]
+
+
+def _with_regions(fa: pyfaidx.Fasta, fasta_path):
+    """`fa` itself, or a RegionFasta when any record is named like `chrom:start-end`."""
+    regions: dict[str, tuple[str, int]] = {}
+    for name in fa.keys():
+        match = REGION_NAME.match(name)
+        if not match:
+            continue
+        chrom, start, end = match["chrom"], int(match["start"]), int(match["end"])
+        if end - start + 1 != len(fa[name]) or chrom in regions or chrom in fa.keys():
+            raise InputError(fasta_path, f"record {name!r} looks like a region of {chrom} but holds "
+                             f"{len(fa[name]):,} bp, not {end - start + 1:,}, or {chrom} appears twice",
+                             "give one record per chromosome, named chrom:start-end (1-based, end included) with "
+                             "exactly that many bases, or rename it to the plain chromosome name")
+        regions[chrom] = (name, start - 1)
+    return RegionFasta(fa, regions) if regions else fa
+
+
+def partial_chroms(fa) -> set[str]:
+    """Chromosomes of an opened FASTA known only up to a region's end (RegionFasta), so longer in target files."""
+    return set(getattr(fa, "partial", ()))
+
+
+def open_sequences(fasta_path):
+    """The opened FASTA alone (as `open_fasta`), for readers of windows."""
+    return open_fasta(fasta_path)[0]
 
 
 def fetch_codes(fasta: pyfaidx.Fasta, chrom: str, start: int, end: int) -> np.ndarray:

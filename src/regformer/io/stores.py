@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
@@ -32,3 +34,58 @@ def write_metrics(path: str | Path, metrics: dict) -> None:
     """metrics.json of any chain, atomically and as strict JSON (NaN -> null)."""
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False))
+
+
+class _WriteGuard:
+    """The file under h5py's file-object driver: the first failed write (disk or file-size limit full) is raised
+    and remembered, and later writes are dropped as if done, so that HDF5 can still close the file. (Through its
+    own driver, HDF5 keeps such a file half-open and crashes the process with SIGSEGV when closing it.)"""
+
+    def __init__(self, path: str | Path):
+        self.file = open(path, "w+b")  # noqa: SIM115 (closed by new_hdf5)
+        self.error: OSError | None = None
+
+    def _guarded(self, call, *args):
+        if self.error is None:
+            try:
+                return call(*args)
+            except OSError as exc:
+                self.error = exc
+        return None
+
+    def write(self, data) -> int:
+        self._guarded(self.file.write, data)
+        return len(memoryview(data))
+
+    def truncate(self, size=None):
+        return self._guarded(self.file.truncate, size)
+
+    def flush(self) -> None:
+        self._guarded(self.file.flush)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.file.read(size)
+
+    def readinto(self, buffer) -> int:
+        return self.file.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+
+@contextlib.contextmanager
+def new_hdf5(tmp: str | Path) -> Iterator[h5py.File]:
+    """A new HDF5 file at `tmp` (atomic_path's temporary) for writing, closed when the block ends; a full disk or
+    file-size limit raises OSError (ENOSPC / EFBIG) at the first failed write, which atomic_path turns into a
+    message, instead of a crash."""
+    guard = _WriteGuard(tmp)
+    try:
+        with h5py.File(guard, "w") as h5:
+            yield h5
+        if guard.error is not None:  # a failed write that HDF5 only logged
+            raise guard.error
+    finally:
+        guard.file.close()

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 from snakemake.exceptions import WorkflowError
 
 from regformer.chains.registry import chain_models
+from regformer.config_check import config_file_name
 from regformer.errors import InputError
 from regformer.models.registry import get_spec, resolve_model_config
 
@@ -26,6 +27,7 @@ class WorkflowHelpers:
         self.config, self.chains = config, list(chains)
         self.chain_store: dict = {}
         self.chain_report_inputs: dict = {}
+        self.config_files = None  # the --configfile files (Snakefile sets them), named in config messages
 
     # -- datasets and downloads
     def dataset_config(self, chain: str, dataset: str) -> dict:
@@ -57,8 +59,9 @@ class WorkflowHelpers:
         for name, settings in self.config[chain]["models"].items():
             try:
                 resolve_model_config(get_spec(chain_models(chain), name), settings)
-            except InputError as err:
-                raise WorkflowError(f"config key {chain}.models.{name}: {err}") from None
+            except InputError as err:  # its source is a placeholder: name the user's file instead
+                raise WorkflowError(f"config file {config_file_name(self.config_files)}: key {chain}.models.{name}: "
+                                    f"{err.problem}. Fix: {err.fix}") from None
 
     def accelerator(self) -> str:
         return self.config["trainer"]["accelerator"]

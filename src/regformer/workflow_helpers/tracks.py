@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from regformer.names import check_names
 from regformer.workflow_helpers.genome import GenomeChainFiles
 
 SYNTHETIC_TRACKS = ["dnase", "chip", "cage"]  # what the demo generator writes (regformer.chains.tracks.synthetic)
@@ -28,7 +29,9 @@ class TracksFiles(GenomeChainFiles):
     def names(self, dataset: str) -> list[str]:
         """Track identifiers of a dataset, in table order (read from the targets table of a real dataset)."""
         ds = self.wf.dataset_config("tracks", dataset)
-        return SYNTHETIC_TRACKS if "synthetic" in ds else self._table_column(ds, "identifier")
+        if "synthetic" in ds:
+            return SYNTHETIC_TRACKS
+        return check_names([n.strip() for n in self._table_column(ds, "identifier")], "track identifier", ds["targets"])
 
     def bigwigs(self, wildcards, noise_free: bool = False) -> list[str]:
         """The bigWig files of the dataset's targets table (the synthetic ones once simulated)."""

@@ -25,6 +25,7 @@ from regformer.data.splits import SPLITS
 from regformer.errors import InputError
 from regformer.evaluate.metrics import regression_metrics
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import new_hdf5
 from regformer.logs import progress
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,22 @@ def assign_splits(hashes: np.ndarray, fractions: dict[str, float], seed: int) ->
     return split
 
 
+MIN_SPLIT_SEQUENCES = 2  # a correlation needs two points; a model needs two sequences to learn from
+
+
+def check_split_sizes(split: np.ndarray, fractions: dict[str, float], raw_path) -> None:
+    """Fail when a split with a fraction above 0 holds fewer than MIN_SPLIT_SEQUENCES unique sequences."""
+    counts = {name: int((split == k).sum()) for k, name in enumerate(SPLITS)}
+    small = [name for name in SPLITS if fractions[name] > 0 and counts[name] < MIN_SPLIT_SEQUENCES]
+    if small:
+        n_unique = sum(counts.values())
+        need = max(MIN_SPLIT_SEQUENCES / fractions[name] for name in small)
+        raise InputError(raw_path, f"{n_unique} unique sequence(s) split {counts} (fractions {fractions}) leave "
+                         f"split(s) {', '.join(small)} with fewer than {MIN_SPLIT_SEQUENCES} sequences, too few to "
+                         "train or score a model", f"give a library of at least {int(np.ceil(need))} unique sequences "
+                         "(or raise the fraction of the small split)")
+
+
 def prepare_promoter_dataset(raw_path: str | Path, store_path: str | Path, summary_path: str | Path, *,
                              fmt: str = "dream", sequence_column: str | None = None, expression_column: str | None = None,
                              length: int = 110, fractions: dict[str, float] | None = None, seed: int = 0,
@@ -74,10 +91,11 @@ def prepare_promoter_dataset(raw_path: str | Path, store_path: str | Path, summa
         raise InputError("duplicates", f"unknown policy {duplicates!r}", f"use one of {', '.join(DUPLICATE_POLICIES)}")
     store_path, summary_path = Path(store_path), Path(summary_path)
     with atomic_path(store_path) as tmp:
-        with h5py.File(tmp, "w") as h5:
+        with new_hdf5(tmp) as h5:
             n, hashes, lengths = _write_records(h5, raw_path, fmt, sequence_column, expression_column, length,
                                                 chunk_size)
             split = assign_splits(hashes, fractions, seed)
+            check_split_sizes(split, fractions, raw_path)
             merged = merge_duplicates(h5, hashes, duplicates, raw_path)
             h5.create_dataset("split", data=split)
             for k, name in enumerate(SPLITS):

@@ -64,9 +64,11 @@ def alias_hint(missing: dict[str, str], names: list[str]) -> str:
             + ("" if len(guess) == len(missing) else " and map the others"))
 
 
-def check_bigwig_chroms(path, bw: pyBigWig.pyBigWig, used: dict[str, str], sizes: dict[str, int]) -> None:
+def check_bigwig_chroms(path, bw: pyBigWig.pyBigWig, used: dict[str, str], sizes: dict[str, int],
+                        partial: set[str] = frozenset()) -> None:
     """Fail unless every used FASTA chromosome (`used`: FASTA name -> bigWig name) is in the bigWig with the
-    FASTA's exact length (`sizes`); another length means another assembly."""
+    FASTA's exact length (`sizes`; at least that length for the `partial` ones, FASTA records of one region);
+    another length means another assembly."""
     chroms = bw.chroms()
     missing = {f: b for f, b in used.items() if b not in chroms}
     if missing:
@@ -74,7 +76,8 @@ def check_bigwig_chroms(path, bw: pyBigWig.pyBigWig, used: dict[str, str], sizes
         raise InputError(path, f"chromosomes {shown} of the FASTA are not in the bigWig (bigWig has "
                          f"{', '.join(list(chroms)[:20])})", alias_hint(missing, list(chroms)))
     for fasta_name, bw_name in used.items():
-        if int(chroms[bw_name]) != int(sizes[fasta_name]):
+        short = int(chroms[bw_name]) < int(sizes[fasta_name])
+        if short or (int(chroms[bw_name]) != int(sizes[fasta_name]) and fasta_name not in partial):
             raise InputError(path, f"{bw_name} is {chroms[bw_name]} bp in the bigWig but {fasta_name} is "
                              f"{sizes[fasta_name]} bp in the FASTA (another assembly)",
                              "use a FASTA and bigWigs of the same assembly (or fix aliases)")

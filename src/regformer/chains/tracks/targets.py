@@ -25,8 +25,10 @@ from regformer.data.genome_windows import read_bed
 from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
-from regformer.io.fasta import open_fasta
+from regformer.io.fasta import open_fasta, partial_chroms
+from regformer.io.stores import new_hdf5
 from regformer.logs import Progress
+from regformer.names import check_names
 
 log = logging.getLogger(__name__)
 TABLE_COLUMNS = ["identifier", "file", "description", "group", "sum_stat", "clip", "clip_soft", "scale"]
@@ -44,7 +46,9 @@ def read_targets_table(table: pd.DataFrame | str | Path) -> pd.DataFrame:
     source = "targets table" if isinstance(table, pd.DataFrame) else str(table)
     if not isinstance(table, pd.DataFrame):
         try:
-            table = pd.read_csv(table, sep="\t", dtype={c: str for c in TABLE_COLUMNS[:5]})
+            # only an empty cell is missing: a track may be called `nan` or `NA`
+            table = pd.read_csv(table, sep="\t", dtype={c: str for c in TABLE_COLUMNS[:5]}, keep_default_na=False,
+                                na_values=[""])
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(source, f"cannot read the targets table ({exc})", "give a tab-separated file") from exc
     missing = [c for c in TABLE_COLUMNS if c not in table.columns]
@@ -58,6 +62,7 @@ def read_targets_table(table: pd.DataFrame | str | Path) -> pd.DataFrame:
     dup = sorted(set(df.loc[df["identifier"].duplicated(), "identifier"]))
     if dup:
         raise InputError(source, f"duplicate identifier(s) {dup}", "give each track a unique identifier")
+    check_names(df["identifier"], "track identifier", source)  # each names a predicted_{identifier}.bw
     df["sum_stat"] = df["sum_stat"].astype(str).str.strip().str.lower()
     bad = sorted(set(df["sum_stat"]) - set(SUM_STATS))
     if bad:
@@ -200,6 +205,25 @@ def _write_regions(h5: h5py.File, regions: pd.DataFrame) -> dict[str, int]:
     return write_split_index(h5, regions["split"].to_numpy())
 
 
+def check_held_out_signal(signal: dict[str, np.ndarray], tracks: list[str], files: list[str]) -> dict:
+    """Fail when every track is 0 over a held-out split (nothing to score: e.g. bigWigs with signal only on the
+    training chromosomes); warn for each track that is 0 over a whole split. Returns {split: [silent tracks]}."""
+    silent = {split: [t for t, on in zip(tracks, signal[split]) if not on] for split in sorted(signal)}
+    for split in ("val", "test"):
+        if split in signal and not signal[split].any():
+            raise InputError(files[0] if len(files) == 1 else "the targets table's bigWigs",
+                             f"every track is 0 over all {split} windows (no signal on the {split} chromosomes or "
+                             "contigs), so the models could not be scored there",
+                             "use bigWigs with signal on the held-out chromosomes (check with bigWigInfo -chroms), or "
+                             "hold out chromosomes that have signal (valid_chroms/test_chroms or valid_regions/"
+                             "test_regions)")
+    for split, names in silent.items():
+        if names:
+            log.warning("WARNING: track(s) %s are 0 over every %s window: their %s metrics will be empty (null)",
+                        ", ".join(names), split, split)
+    return silent
+
+
 def build_track_targets(targets_table: pd.DataFrame | str | Path, regions_tsv, out_path, *, fasta, bin_size: int,
                         crop: int, blacklist_bed: str | None = None, aliases: dict[str, str] | None = None) -> dict:
     """Write the targets HDF5 of the regions TSV's windows x the table's tracks; return its summary.
@@ -209,7 +233,7 @@ def build_track_targets(targets_table: pd.DataFrame | str | Path, regions_tsv, o
     """
     table = read_targets_table(targets_table)
     regions = read_track_regions(regions_tsv)
-    _, sizes = open_fasta(fasta)
+    fa, sizes = open_fasta(fasta)
     bin_size, crop = int(bin_size), int(crop)
     seq_length, n_out, used = _check_regions(regions, regions_tsv, sizes, aliases, bin_size, crop)
     black = read_bed(blacklist_bed, sizes, dict(aliases or {})) if blacklist_bed else {}
@@ -224,15 +248,21 @@ def build_track_targets(targets_table: pd.DataFrame | str | Path, regions_tsv, o
     max_windows = max(1, BLOCK_BYTES // (4 * n_out * len(files)))
     with opened_bigwigs(files) as handles:
         for path, bw in zip(files, handles):
-            check_bigwig_chroms(path, bw, used, sizes)
-        with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as h5:
+            check_bigwig_chroms(path, bw, used, sizes, partial_chroms(fa))
+        with atomic_path(out_path) as tmp, new_hdf5(tmp) as h5:
             dset = h5.create_dataset("targets", shape=(len(regions), n_out, len(files)), dtype=np.float16,
                                      chunks=(1, n_out, len(files)))
             counter = Progress(len(regions), "windows")  # on the console: windows done / total
+            labels, signal = regions["split"].to_numpy(), {}
             for i, j in blocks(chroms, starts, seq_length, max_span=BLOCK_BP, max_windows=max_windows):
-                dset[i:j] = block_targets(handles, recipes, used[chroms[i]], starts[i:j], seq_length,
-                                          bin_size=bin_size, crop=crop, blacklist=black.get(chroms[i], []))
+                block = block_targets(handles, recipes, used[chroms[i]], starts[i:j], seq_length,
+                                      bin_size=bin_size, crop=crop, blacklist=black.get(chroms[i], []))
+                dset[i:j] = block
+                for split in set(labels[i:j]):
+                    rows = (block[labels[i:j] == split] != 0).any(axis=(0, 1))
+                    signal[split] = signal.get(split, np.zeros(len(files), bool)) | rows
                 counter.advance(j - i)
+            summary["silent_tracks"] = check_held_out_signal(signal, list(table["identifier"]), files)
             summary["windows"] = _write_regions(h5, regions)
             h5.attrs["summary"] = json.dumps(summary)
             h5.attrs["tracks"] = json.dumps(summary["tracks"])
