@@ -167,3 +167,28 @@ def test_a_bgzip_fasta_reads_as_the_plain_one(tmp_path):
     np.testing.assert_array_equal(fetch_codes(fa, "II", 500_000, 520_000), fetch_codes(full, "II", 500_000, 520_000))
     regions = _regions(tmp_path / "r.tsv", [199_936, 300_032, 600_064], ["train", "val", "test"])
     assert json.loads(json.dumps(_build(tmp_path, _table(tmp_path / "t.tsv"), regions, fasta=path)))["n_windows"] == 3
+
+
+_BUILD_UNDER_A_LIMIT = """
+import resource, sys
+from regformer.chains.tracks.targets import build_track_targets
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))  # as `ulimit -f 97`
+build_track_targets(sys.argv[1], sys.argv[2], sys.argv[3], fasta=sys.argv[4], bin_size=128, crop=30)
+"""
+
+
+def test_a_targets_store_under_a_write_limit_stops_with_a_message_and_no_tmp(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    define_track_regions(FASTA, [BW], tmp_path / "r.tsv", bin_size=BIN, seq_length=SEQ, train_stride=512,
+                         eval_stride=SEQ, valid_fraction=0, test_fraction=0)  # ~1,500 windows: 0.7 MB of targets
+    (out := tmp_path / "out").mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    result = subprocess.run([sys.executable, "-c", _BUILD_UNDER_A_LIMIT, str(_table(tmp_path / "t.tsv")),
+                             str(tmp_path / "r.tsv"), str(out / "targets.h5"), str(FASTA)], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert f"{out}/targets.h5: the disk is full, or a file-size limit" in result.stderr.strip().splitlines()[-1]
+    assert list(out.iterdir()) == []

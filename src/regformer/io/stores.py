@@ -42,7 +42,8 @@ class _WriteGuard:
     own driver, HDF5 keeps such a file half-open and crashes the process with SIGSEGV when closing it.)"""
 
     def __init__(self, path: str | Path):
-        self.file = open(path, "w+b")  # noqa: SIM115 (closed by new_hdf5)
+        # unbuffered: with a buffer, a seek or read would flush pending bytes and fail where HDF5 cannot cope
+        self.file = open(path, "w+b", buffering=0)  # noqa: SIM115 (closed by new_hdf5, or collected after an error)
         self.error: OSError | None = None
 
     def _guarded(self, call, *args):
@@ -53,9 +54,14 @@ class _WriteGuard:
                 self.error = exc
         return None
 
+    def _write_all(self, view: memoryview) -> None:
+        while len(view):  # a raw write may write part of the bytes
+            view = view[self.file.write(view):]
+
     def write(self, data) -> int:
-        self._guarded(self.file.write, data)
-        return len(memoryview(data))
+        view = memoryview(data).cast("B")
+        self._guarded(self._write_all, view)
+        return len(view)
 
     def truncate(self, size=None):
         return self._guarded(self.file.truncate, size)
@@ -76,16 +82,31 @@ class _WriteGuard:
         return self.file.tell()
 
 
+_GUARDS: dict = {}  # open new_hdf5 files (their h5py FileID) -> their _WriteGuard
+
+
 @contextlib.contextmanager
 def new_hdf5(tmp: str | Path) -> Iterator[h5py.File]:
     """A new HDF5 file at `tmp` (atomic_path's temporary) for writing, closed when the block ends; a full disk or
     file-size limit raises OSError (ENOSPC / EFBIG) at the first failed write, which atomic_path turns into a
     message, instead of a crash."""
     guard = _WriteGuard(tmp)
-    try:
-        with h5py.File(guard, "w") as h5:
+    with h5py.File(guard, "w") as h5:
+        _GUARDS[h5.id] = guard
+        try:
             yield h5
-        if guard.error is not None:  # a failed write that HDF5 only logged
-            raise guard.error
-    finally:
-        guard.file.close()
+        finally:
+            del _GUARDS[h5.id]
+    # here only when the block succeeded: after an error HDF5 may still close objects through the file, so it is
+    # left to the garbage collector (atomic_path has removed it from the folder by then)
+    guard.flush()
+    guard.file.close()
+    if guard.error is not None:  # a failed write that HDF5 only logged
+        raise guard.error
+
+
+def check_writes(h5: h5py.File) -> None:
+    """Raise the first failed write of a new_hdf5 file now, so a long build stops at once rather than at its end."""
+    guard = _GUARDS.get(h5.id)
+    if guard is not None and guard.error is not None:
+        raise guard.error

@@ -25,7 +25,7 @@ from regformer.data.splits import SPLITS
 from regformer.errors import InputError
 from regformer.evaluate.metrics import regression_metrics
 from regformer.io.atomic import atomic_path
-from regformer.io.stores import new_hdf5
+from regformer.io.stores import check_writes, new_hdf5
 from regformer.logs import progress
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def _write_records(h5: h5py.File, raw_path, fmt, sequence_column, expression_col
         expression[n:n + m] = chunk.expression
         line[n:n + m] = np.arange(chunk.first_line, chunk.first_line + m)
         hashes.append(_row_hashes(block))
+        check_writes(h5)
         n += m
         progress().info("%s: %s records read", Path(raw_path).name, f"{n:,}")
     return n, np.concatenate(hashes), {"n_trimmed": n_trimmed, "n_padded": n_padded}

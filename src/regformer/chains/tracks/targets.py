@@ -26,7 +26,7 @@ from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.io.fasta import open_fasta, partial_chroms
-from regformer.io.stores import new_hdf5
+from regformer.io.stores import check_writes, new_hdf5
 from regformer.logs import Progress
 from regformer.names import check_names
 
@@ -262,6 +262,7 @@ def build_track_targets(targets_table: pd.DataFrame | str | Path, regions_tsv, o
                     rows = (block[labels[i:j] == split] != 0).any(axis=(0, 1))
                     signal[split] = signal.get(split, np.zeros(len(files), bool)) | rows
                 counter.advance(j - i)
+                check_writes(h5)
             summary["silent_tracks"] = check_held_out_signal(signal, list(table["identifier"]), files)
             summary["windows"] = _write_regions(h5, regions)
             h5.attrs["summary"] = json.dumps(summary)
