@@ -4,6 +4,7 @@ windows kept, as Basenji), held-out regions of a one-chromosome data set, a FAST
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -167,6 +168,11 @@ def test_a_bgzip_fasta_reads_as_the_plain_one(tmp_path):
     np.testing.assert_array_equal(fetch_codes(fa, "II", 500_000, 520_000), fetch_codes(full, "II", 500_000, 520_000))
     regions = _regions(tmp_path / "r.tsv", [199_936, 300_032, 600_064], ["train", "val", "test"])
     assert json.loads(json.dumps(_build(tmp_path, _table(tmp_path / "t.tsv"), regions, fasta=path)))["n_windows"] == 3
+    gz = tmp_path / "plain.fa.gz"
+    gz.write_bytes(gzip.compress(FASTA.read_bytes()))
+    with pytest.raises(InputError, match=r"plain\.fa\.gz: cannot read the FASTA \(Compressed FASTA is only supported "
+                                         r"in BGZF format"):
+        open_fasta(gz)
 
 
 _BUILD_UNDER_A_LIMIT = """
