@@ -45,8 +45,10 @@ def test_safe_names_pass_and_case_twins_collide():
 @pytest.mark.parametrize("mutate, words", [
     (lambda c: c["promoter"]["datasets"].update({"..": c["promoter"]["datasets"]["demo"]}), ["promoter", "'..'"]),
     (lambda c: c["tracks"]["datasets"].update({"Demo": c["tracks"]["datasets"]["demo"]}), ["'demo' and 'Demo'"]),
-    (lambda c: c["hic"]["datasets"]["demo"]["synthetic"].update(maps=["cellA", "../cellB"]), ["contact map", "'../cellB'"]),
-    (lambda c: c["hic"]["datasets"]["demo"]["synthetic"].update(maps=["cellA", "CELLA"]), ["contact map", "ignoring case"]),
+    (lambda c: c["hic"]["datasets"]["demo"]["synthetic"].update(maps=["cellA", "../cellB"]),
+     ["contact map", "'../cellB'"]),
+    (lambda c: c["hic"]["datasets"]["demo"]["synthetic"].update(maps=["cellA", "CELLA"]),
+     ["contact map", "ignoring case"]),
 ])
 def test_config_names_are_checked_once_for_every_chain(demo_config, mutate, words):
     check_path_names(demo_config, ["mine.yaml"])  # the demo passes

@@ -51,12 +51,14 @@ def config_names(config: dict) -> dict[str, dict[str, list[object]]]:
     for chain, section in config.items():
         if not isinstance(section, dict) or not isinstance(section.get("datasets"), dict):
             continue
-        kinds = out.setdefault(chain, {"dataset": list(section["datasets"]), "model": list(section.get("models") or {})})
+        models = list(section.get("models") or {})
+        kinds = out.setdefault(chain, {"dataset": list(section["datasets"]), "model": models})
         for dataset, ds in section["datasets"].items():
             if not isinstance(ds, dict):
                 continue
             synthetic = ds.get("synthetic") if isinstance(ds.get("synthetic"), dict) else {}
-            maps = [m.get("name") for m in ds.get("maps") or [] if isinstance(m, dict)] + list(synthetic.get("maps") or [])
+            maps = [m.get("name") for m in ds.get("maps") or [] if isinstance(m, dict)]
+            maps += list(synthetic.get("maps") or [])
             if maps:
                 kinds[f"contact map (of dataset {dataset})"] = maps
     return out

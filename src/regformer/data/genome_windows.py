@@ -163,7 +163,7 @@ def parse_region(text: str, source: object, sizes: dict[str, int]) -> Interval:
     return chrom, int(first) - 1, int(last)
 
 
-def held_regions(regions: dict[str, list[str] | None], source: object, sizes: dict[str, int],
+def parse_held_regions(regions: dict[str, list[str] | None], source: object, sizes: dict[str, int],
                  held_out: dict[str, list[str]]) -> dict[str, list[Interval]]:
     """"val"/"test" -> parsed regions (parse_region), checked: no two overlap, none on a held-out chromosome."""
     out = {split: [parse_region(r, source, sizes) for r in regions.get(split) or []] for split in HELD_OUT}

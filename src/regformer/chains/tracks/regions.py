@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from regformer.chains.tracks.bigwig import bigwig_names, check_bigwig_chroms, opened_bigwigs
-from regformer.data.genome_windows import (check_window_settings, cut_held_regions, find_contigs, held_regions,
+from regformer.data.genome_windows import (check_window_settings, cut_held_regions, find_contigs, parse_held_regions,
                                            read_bed, read_windows_tsv, resolve_chromosomes, split_contigs, tile_contigs)
 from regformer.data.splits import SPLITS
 from regformer.errors import InputError
@@ -82,7 +82,7 @@ def define_track_regions(fasta_path, bigwig_paths: list[str], out_tsv, *, bin_si
             caps = {c: min(caps[c], int(bw.chroms()[used[c]])) for c in chroms}
     if blacklist_bed:
         read_bed(blacklist_bed, sizes, aliases)  # checked now; applied to the targets
-    regions = held_regions({"val": valid_regions, "test": test_regions}, "valid_regions/test_regions", caps, held)
+    regions = parse_held_regions({"val": valid_regions, "test": test_regions}, "valid_regions/test_regions", caps, held)
     contigs = split_contigs(fa, chroms, caps, held_out=held, fractions=fractions, seed=seed, min_gap=min_gap,
                             min_length=seq_length, held_regions=regions)
     table = tile_contigs(contigs, seq_length=seq_length, bin_size=bin_size, train_stride=train_stride,
