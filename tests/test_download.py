@@ -249,3 +249,16 @@ def test_progress_is_logged(server, tmp_path, caplog):
     caplog.set_level("INFO")
     fetch_url(f"{server.base}/data.bin", tmp_path / "x.bin", f"sha256:{SHA}", **FAST)
     assert any("(100 %)" in r.getMessage() for r in caplog.records)
+
+
+def test_two_urls_with_one_basename_land_on_two_paths():
+    """A FASTA url and a cooler url both ending in `data` (issue 27): each entry's file is named by its role."""
+    from regformer.workflow_helpers.common import WorkflowHelpers
+
+    ds = {"fasta": {"url": "https://a.org/x/data", "sha256": "0" * 64},
+          "maps": [{"name": "m", "url": "https://b.org/y/data", "md5": "1" * 32}]}
+    wf = WorkflowHelpers({"hic": {"datasets": {"d": ds}}}, ["hic"])
+    assert wf.downloaded("hic", "d", ds["fasta"]) == "results/downloads/hic/d/fasta--data"
+    assert wf.downloaded("hic", "d", ds["maps"][0]) == "results/downloads/hic/d/map-m--data"
+    assert wf.dataset_urls("hic", "d") == {"fasta--data": ("https://a.org/x/data", "sha256:" + "0" * 64),
+                                          "map-m--data": ("https://b.org/y/data", "md5:" + "1" * 32)}
