@@ -15,7 +15,7 @@ from conftest import REPO
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 CONFIGS = sorted((REPO / "workflow" / "configs").glob("*.yaml"))
-PATH_KEYS = {"fasta", "uri", "path", "targets", "fragments", "chrom_sizes", "blacklist", "pairs"}
+PATH_KEYS = {"fasta", "uri", "path", "targets", "fragments", "chrom_sizes", "blacklist", "pairs", "labels"}
 
 
 def _local_paths(node, key=None):
@@ -26,7 +26,7 @@ def _local_paths(node, key=None):
     elif isinstance(node, list):
         for v in node:
             yield from _local_paths(v, key)
-    elif isinstance(node, str) and key in PATH_KEYS:
+    elif isinstance(node, str) and (key in PATH_KEYS or ("/" in node and "://" not in node and " " not in node)):
         yield node.split("::")[0]
 
 
