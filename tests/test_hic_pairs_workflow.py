@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cooler
 import h5py
 import numpy as np
+import pandas as pd
 import yaml
 from conftest import REPO
 from hic_raw import cli_cooler, write_fasta, write_pairs
@@ -52,6 +54,11 @@ def test_pairs_and_unbalanced_cooler_run_the_rules_to_the_cli_targets(tmp_path):
 
     assert (work / "results/downloads/hic/raw/pairs-fromPairs--sample.pairs.gz").read_bytes() == pairs.read_bytes()
     assert user_cool.read_bytes() == user_bytes  # the user's cooler is never balanced in place
+    ref = cooler.Cooler(str(reference))
+    for name in ("fromPairs", "unbalanced"):  # counts and weights of the rule's coolers equal the CLI's
+        clr = cooler.Cooler(str(work / f"results/hic/raw/maps/{name}.cool"))
+        pd.testing.assert_frame_equal(clr.pixels()[:], ref.pixels()[:])
+        np.testing.assert_array_equal(clr.bins()["weight"][:], ref.bins()["weight"][:])
     expected = build_targets_from_regions(
         work / "results/hic/raw/regions.tsv", {"fromPairs": str(reference), "unbalanced": str(reference)},
         tmp_path / "expected.h5", fasta=str(root / "genome.fa"), bin_size=BIN, crop=2, diagonal_offset=2, workers=1,
