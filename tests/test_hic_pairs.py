@@ -110,3 +110,18 @@ def test_other_assembly_lengths_are_refused(raw, tmp_path):
     longer = write_pairs(tmp_path / "other.pairs.gz", n=500, chroms={**CHROMS, "chrB": 300_500})
     with pytest.raises(InputError, match=r"chrB 300500 vs chrB 300000 \(\+500 bp\)"):
         prepare_map(str(longer), "pairs", tmp_path / "m.cool", fasta=raw["fasta"], bin_size=BIN)
+
+
+def test_pairs_without_chromsize_lines_on_other_names_is_an_error_not_an_empty_map(raw, tmp_path):
+    named = tmp_path / "noheader_sizes.pairs.gz"
+    with gzip.open(named, "wt") as out:
+        out.writelines(line for line in write_pairs_lines_named() if not line.startswith("#chromsize"))
+    with pytest.raises(InputError, match="no pair lies on the chromosomes chrA"):
+        prepare_map(str(named), "pairs", tmp_path / "m.cool", fasta=raw["fasta"], bin_size=BIN)
+    assert not (tmp_path / "m.cool").exists()
+
+
+def write_pairs_lines_named():
+    from hic_raw import pairs_lines
+
+    return pairs_lines(300, names={"chrA": "A", "chrB": "B", "chrC": "C"})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cooler
 
-from regformer.chains.hic.coolers import _alias_hint, check_lengths
+from regformer.chains.hic.coolers import alias_hint, check_lengths
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.io.fasta import open_fasta
@@ -90,7 +90,7 @@ def _check_pairs_chromosomes(path: str, header_sizes: dict[str, int], wanted: di
     if header_sizes and missing:
         shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
         raise InputError(path, f"chromosomes {shown} are not in the pairs file (its header lists "
-                         f"{', '.join(list(header_sizes)[:10])})", _alias_hint(missing, {m: m for m in missing},
+                         f"{', '.join(list(header_sizes)[:10])})", alias_hint(missing, {m: m for m in missing},
                                                                            list(header_sizes)))
 
 
@@ -102,10 +102,20 @@ def bin_pairs(pairs: str, out: Path, chromsizes: dict[str, int], bin_size: int, 
     with tempfile.TemporaryDirectory() as tmp:
         sizes_file = Path(tmp) / "chrom.sizes"
         sizes_file.write_text("".join(f"{c}\t{n}\n" for c, n in chromsizes.items()))
-        run_cooler(["cload", "pairs", "-c1", str(columns["chr1"]), "-p1", str(columns["pos1"]),
-                    "-c2", str(columns["chr2"]), "-p2", str(columns["pos2"]),
-                    f"{sizes_file}:{bin_size}", str(pairs), str(out)],
-                   pairs, "the file is probably truncated or corrupt: delete it and download it again")
+        try:
+            run_cooler(["cload", "pairs", "-c1", str(columns["chr1"]), "-p1", str(columns["pos1"]),
+                        "-c2", str(columns["chr2"]), "-p2", str(columns["pos2"]),
+                        f"{sizes_file}:{bin_size}", str(pairs), str(out)],
+                       pairs, "the file is probably truncated or corrupt: delete it and download it again")
+        except InputError as err:  # cooler's words for "every record was on another chromosome"
+            if "No objects to concatenate" not in err.problem:
+                raise
+            empty = True
+        else:
+            empty = not cooler.Cooler(str(out)).info.get("sum")
+    if empty:
+        raise InputError(pairs, f"no pair lies on the chromosomes {', '.join(list(chromsizes)[:5])}",
+                         "check the chromosome names: add aliases (FASTA name -> pairs name) to the dataset")
 
 
 def balance(path: Path, options: dict | None, threads: int, source: str) -> None:
