@@ -94,9 +94,11 @@ def _check_pairs_chromosomes(path: str, header_sizes: dict[str, int], wanted: di
                                                                            list(header_sizes)))
 
 
-def bin_pairs(pairs: str, out: Path, chromsizes: dict[str, int], bin_size: int, length_tolerance: int = 0) -> None:
-    """`cooler cload pairs` into `out` at `bin_size` over `chromsizes` (streamed: cooler reads in chunks). Pairs on
-    other chromosomes (unplaced contigs, chrM) are left out by cooler, as the chain never reads them."""
+def bin_pairs(pairs: str, out: Path, chromsizes: dict[str, int], bin_size: int, length_tolerance: int = 0,
+              chunksize: int | None = None) -> None:
+    """`cooler cload pairs` into `out` at `bin_size` over `chromsizes`, streamed in chunks of `chunksize` records
+    (cooler's 15 M by default: memory follows the chunk, not the file). Pairs on other chromosomes (unplaced
+    contigs, chrM) are left out by cooler, as the chain never reads them."""
     columns, header_sizes = read_pairs_header(pairs)
     _check_pairs_chromosomes(pairs, header_sizes, chromsizes, length_tolerance)
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +107,7 @@ def bin_pairs(pairs: str, out: Path, chromsizes: dict[str, int], bin_size: int, 
         try:
             run_cooler(["cload", "pairs", "-c1", str(columns["chr1"]), "-p1", str(columns["pos1"]),
                         "-c2", str(columns["chr2"]), "-p2", str(columns["pos2"]),
+                        *(["--chunksize", str(chunksize)] if chunksize else []),
                         f"{sizes_file}:{bin_size}", str(pairs), str(out)],
                        pairs, "the file is probably truncated or corrupt: delete it and download it again")
         except InputError as err:  # cooler's words for "every record was on another chromosome"
@@ -168,11 +171,13 @@ def copy_or_coarsen(uri: str, out: Path, bin_size: int, threads: int) -> bool:
 
 def prepare_map(source: str, kind: str, dest: str | Path, *, fasta: str, bin_size: int,
                 chromosomes: list[str] | None = None, aliases: dict[str, str] | None = None,
-                balance_options: dict | None = None, threads: int = 1, length_tolerance: int = 0) -> Path:
+                balance_options: dict | None = None, threads: int = 1, length_tolerance: int = 0,
+                chunksize: int | None = None) -> Path:
     """Build the balanced `bin_size` cooler `dest` from a `kind` ('pairs' or 'cooler') source; atomic."""
     with atomic_path(dest) as tmp:
         if kind == "pairs":
-            bin_pairs(source, tmp, chromsizes_for(fasta, chromosomes, aliases), bin_size, length_tolerance)
+            bin_pairs(source, tmp, chromsizes_for(fasta, chromosomes, aliases), bin_size, length_tolerance,
+                      chunksize)
             weighted = False
         else:
             weighted = copy_or_coarsen(source, tmp, bin_size, threads)
