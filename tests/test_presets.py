@@ -92,3 +92,14 @@ def test_install_keeps_a_users_own_profile(tmp_path):
     assert result.returncode == 0 and "kept your own" in result.stderr
     assert (own / "config.yaml").read_text() == "jobs: 3\n" and not own.is_symlink()
     assert (tmp_path / "snakemake" / "local").resolve() == REPO / "profiles" / "local"
+
+
+@pytest.mark.parametrize("name, downloads", [
+    ("promoter_public.yaml", ["results/downloads/promoter/dream2022_demo/demo_train.txt",
+                              "results/downloads/promoter/vaishnav2022_defined/Random_defined.csv"]),
+    ("scatac_pbsmall_download.yaml", ["results/downloads/scatac/pbsmall/fragments--PBSmall.tsv.gz"]),
+])
+def test_public_presets_download_their_files(name, downloads, tmp_path):
+    output = _dry_run(REPO / "workflow/configs" / name, tmp_path, "--cores", "1", "all")
+    for path in downloads:
+        assert f"output: {path}" in output and "rule fetch_url:" in output
