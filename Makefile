@@ -10,8 +10,12 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -e '.[test]'
 	touch $@
 
-.PHONY: setup demo test
-setup: $(VENV)/.installed
+.PHONY: setup profiles demo test
+setup: $(VENV)/.installed profiles
+
+# `snakemake --profile slurm|local` from any directory (profiles/install.sh; never replaces a user's own profile)
+profiles:
+	@sh profiles/install.sh
 
 demo: setup
 	$(VENV)/bin/snakemake --cores $(CORES) all

@@ -41,6 +41,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(PAYLOAD, rng)
         elif self.path == "/always-cut.bin":
             self._cut()
+        elif self.path.startswith("/redirect-to/"):  # /redirect-to/<scheme>: a 302 to that scheme
+            scheme = self.path.rsplit("/", 1)[1]
+            target = "/data.bin" if scheme == "same" else f"{scheme}://127.0.0.1/data.bin"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/norange.bin":
             self._send(PAYLOAD, None)  # ignores Range
         elif self.path == "/flaky503.bin" and n == 1:
@@ -210,3 +217,48 @@ def test_local_path_and_file_url(tmp_path):
     a = fetch_url(str(src), tmp_path / "a.bin", SHA.upper(), **FAST)
     b = fetch_url(src.as_uri(), tmp_path / "b.bin", SHA, **FAST)
     assert a.read_bytes() == PAYLOAD and b.read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "file"])
+def test_redirect_to_a_non_http_scheme_is_refused(server, tmp_path, scheme):
+    url = f"{server.base}/redirect-to/{scheme}"
+    with pytest.raises(InputError, match=f"redirects .*{scheme}://.*only http\\(s\\)") as info:
+        fetch_url(url, tmp_path / "x.bin", SHA, retries=3, **FAST)
+    assert url in str(info.value)
+    assert server.handler.counts == {f"/redirect-to/{scheme}": 1}  # not retried
+    assert not list(tmp_path.iterdir())  # neither the file nor a .part
+
+
+def test_http_redirect_is_followed(server, tmp_path):
+    dest = fetch_url(f"{server.base}/redirect-to/same", tmp_path / "x.bin", SHA, **FAST)
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_md5_checksum_as_4dn_and_encode_publish(server, tmp_path):
+    md5 = hashlib.md5(PAYLOAD).hexdigest()
+    dest = fetch_url(f"{server.base}/data.bin", tmp_path / "x.bin", f"md5:{md5}", **FAST)
+    assert dest.read_bytes() == PAYLOAD
+    with pytest.raises(InputError, match=f"md5 mismatch: expected {'0' * 32}, got {md5}"):
+        fetch_url(f"{server.base}/data.bin", tmp_path / "y.bin", "md5:" + "0" * 32, **FAST)
+    assert not (tmp_path / "y.bin").exists() and not (tmp_path / "y.bin.part").exists()
+    with pytest.raises(InputError, match="md5"):
+        fetch_url(f"{server.base}/data.bin", tmp_path / "z.bin", "md5:" + md5[:31], **FAST)
+
+
+def test_progress_is_logged(server, tmp_path, caplog):
+    caplog.set_level("INFO")
+    fetch_url(f"{server.base}/data.bin", tmp_path / "x.bin", f"sha256:{SHA}", **FAST)
+    assert any("(100 %)" in r.getMessage() for r in caplog.records)
+
+
+def test_two_urls_with_one_basename_land_on_two_paths():
+    """A FASTA url and a cooler url both ending in `data` (issue 27): each entry's file is named by its role."""
+    from regformer.workflow_helpers.common import WorkflowHelpers
+
+    ds = {"fasta": {"url": "https://a.org/x/data", "sha256": "0" * 64},
+          "maps": [{"name": "m", "url": "https://b.org/y/data", "md5": "1" * 32}]}
+    wf = WorkflowHelpers({"hic": {"datasets": {"d": ds}}}, ["hic"])
+    assert wf.downloaded("hic", "d", ds["fasta"]) == "results/downloads/hic/d/fasta--data"
+    assert wf.downloaded("hic", "d", ds["maps"][0]) == "results/downloads/hic/d/map-m--data"
+    assert wf.dataset_urls("hic", "d") == {"fasta--data": ("https://a.org/x/data", "sha256:" + "0" * 64),
+                                          "map-m--data": ("https://b.org/y/data", "md5:" + "1" * 32)}

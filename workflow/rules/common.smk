@@ -16,7 +16,7 @@ rule fetch_url:
         "results/logs/{chain}/{dataset}/fetch_{filename}.log",
     params:
         url=lambda wc: wf.dataset_url(wc, 0),
-        sha256=lambda wc: wf.dataset_url(wc, 1),
+        checksum=lambda wc: wf.dataset_url(wc, 1),
     retries: 1
     conda:
         REGFORMER_ENV

@@ -1,5 +1,5 @@
-# Hi-C / Micro-C chain: simulate/fetch -> regions -> targets (the store), stitched .cool predictions and the demo's
-# noise ceiling; training, evaluation and the report are models.smk's.
+# Hi-C / Micro-C chain: simulate/fetch -> map (bin pairs / copy, coarsen, balance) -> regions -> targets (the store),
+# stitched .cool predictions and the demo's noise ceiling; training, evaluation and the report are models.smk's.
 
 
 from regformer.workflow_helpers.hic import HicFiles
@@ -32,6 +32,30 @@ for _name, _ds in config["hic"]["datasets"].items():
             REGFORMER_ENV
         script:
             "../scripts/simulate_hic.py"
+
+
+# A raw map (a 4DN .pairs.gz, an unbalanced cooler, an .mcool without bin_size) -> a balanced cooler at bin_size.
+# Threads, memory and runtime: these defaults, or the profile's set-threads / set-resources (profiles/slurm).
+rule hic_map:
+    input:
+        source=hic_files.map_file,
+        fasta=hic_files.fasta,
+    output:
+        cool="results/hic/{dataset}/maps/{map}.cool",
+    log:
+        "results/logs/hic/{dataset}/map_{map}.log",
+    params:
+        source=hic_files.map_source,
+        map=hic_files.map_config,
+        dataset=lambda wc: wf.dataset_config("hic", wc.dataset),
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        REGFORMER_ENV
+    script:
+        "../scripts/hic_map.py"
 
 
 rule hic_regions:

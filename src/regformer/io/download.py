@@ -1,9 +1,11 @@
-"""Download a dataset file atomically, with resume, retries and a sha256 check.
+"""Download a dataset file atomically, with resume, retries, progress and a sha256 or md5 check.
 
-Snakemake rules call :func:`fetch_url` with the ``url:`` and ``sha256:`` given in
-config.yaml. Bytes land in ``<dest>.part`` first and are renamed onto ``dest`` only after
-the checksum matches, so ``dest`` is either absent or complete, and an interrupted run
-resumes from the ``.part`` file instead of starting over. Standard library only.
+Snakemake rules call :func:`fetch_url` with the ``url:`` and ``sha256:`` (or ``md5:``, as ENCODE and 4DN
+publish) given in config.yaml. Bytes land in ``<dest>.part`` first and are renamed onto ``dest`` only after
+the checksum matches, so ``dest`` is either absent or complete, and an interrupted run resumes from the
+``.part`` file instead of starting over. Redirects are followed to http(s) only. Standard library only:
+pooch (the maintained alternative) restarts an interrupted download from zero, which for the tens of GB
+of a Hi-C pairs file costs more than this module (see docs/raw-data.md).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from regformer.errors import InputError
 
 CHUNK = 1 << 20  # 1 MiB
 _LOG = logging.getLogger(__name__)
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_DIGEST_LENGTH = {"sha256": 64, "md5": 32}
+PROGRESS_STEP = 0.1  # log a progress line every 10 % of a file of known size
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-\d+/(?:\d+|\*)")
 _RETRY_STATUS = {408, 429}  # plus every 5xx
 
@@ -34,6 +37,26 @@ class _ShortBody(ConnectionError):
 
 def _is_http(url: str) -> bool:
     return urllib.parse.urlsplit(url).scheme in ("http", "https")
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to http(s): urllib's default also follows ftp://, which a server must not pick."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        location = headers.get("Location") or headers.get("URI") or ""
+        target = urllib.parse.urljoin(req.full_url, location)
+        if location and not _is_http(target):
+            fp.close()
+            raise InputError(req.full_url, f"the server redirects (HTTP {code}) to {target!r}, which is not "
+                             "http(s); only http(s) redirects are followed",
+                             "give the final http(s) url in config.yaml, or download the file yourself and "
+                             "give its path")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 def _open(url: str, part: Path, timeout: float, log: logging.Logger):
@@ -48,7 +71,7 @@ def _open(url: str, part: Path, timeout: float, log: logging.Logger):
         request.add_header("Range", f"bytes={offset}-")
         log.info("resuming %s at byte %d", url, offset)
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        response = _OPENER.open(request, timeout=timeout)
     except urllib.error.HTTPError as err:
         if err.code != 416 or not offset:
             raise
@@ -77,11 +100,16 @@ def _download(url: str, part: Path, timeout: float, log: logging.Logger) -> int:
     response, offset = _open(url, part, timeout, log)
     with response, open(part, "ab" if offset else "wb") as out:
         length = response.headers.get("Content-Length")
-        received = 0
+        total = offset + int(length) if length is not None else None
+        received, next_report = 0, PROGRESS_STEP
         try:
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 received += len(chunk)
+                if total and (offset + received) / total >= next_report:
+                    log.info("%s: %d of %d bytes (%.0f %%)", part.name, offset + received, total,
+                             100 * (offset + received) / total)
+                    next_report += PROGRESS_STEP
         finally:
             out.flush()
             os.fsync(out.fileno())
@@ -90,8 +118,8 @@ def _download(url: str, part: Path, timeout: float, log: logging.Logger) -> int:
     return offset + received
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest_of(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while block := f.read(CHUNK):
             digest.update(block)
@@ -104,13 +132,19 @@ def _retryable(err: Exception) -> bool:
     return isinstance(err, (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException))
 
 
-def _expected_sha256(url: str, sha256: str) -> str:
-    """The configured checksum in lower case; InputError, before any request, when malformed."""
-    expected = sha256.strip().lower() if isinstance(sha256, str) else ""
-    if not _SHA256.fullmatch(expected):
-        raise InputError(url, f"sha256 {sha256!r} is not 64 hexadecimal characters",
-                         "set sha256 in config.yaml to the file's full sha256 checksum")
-    return expected
+def parse_checksum(url: str, checksum: str) -> tuple[str, str]:
+    """``(algorithm, hex digest)`` of ``sha256:HEX``, ``md5:HEX`` or a bare 64-digit sha256, in lower case.
+
+    InputError, before any request, when malformed.
+    """
+    text = checksum.strip().lower() if isinstance(checksum, str) else ""
+    algorithm, _, digest = text.rpartition(":")
+    algorithm = algorithm or "sha256"
+    size = _DIGEST_LENGTH.get(algorithm)
+    if size is None or not re.fullmatch(f"[0-9a-f]{{{size}}}", digest):
+        raise InputError(url, f"checksum {checksum!r} is not a sha256 (64 hexadecimal characters) or "
+                         "md5:HEX (32)", "set sha256: (or md5:) in config.yaml to the file's full published checksum")
+    return algorithm, digest
 
 
 def _download_with_retries(url: str, part: Path, attempts: int, timeout: float, backoff: float,
@@ -140,13 +174,14 @@ def _download_with_retries(url: str, part: Path, attempts: int, timeout: float, 
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _verify_and_move(url: str, part: Path, dest: Path, expected: str) -> None:
-    """Move ``part`` onto ``dest`` durably if its sha256 is ``expected``; else delete it and raise."""
-    actual = _sha256_of(part)
-    if actual != expected:
+def _verify_and_move(url: str, part: Path, dest: Path, expected: tuple[str, str]) -> None:
+    """Move ``part`` onto ``dest`` durably if its (algorithm, digest) is ``expected``; else delete it and raise."""
+    algorithm, digest = expected
+    actual = _digest_of(part, algorithm)
+    if actual != digest:
         part.unlink()
-        raise InputError(url, f"sha256 mismatch: expected {expected}, got {actual}",
-                         "check the sha256 in config.yaml or the url")
+        raise InputError(url, f"{algorithm} mismatch: expected {digest}, got {actual}",
+                         f"check the {algorithm} in config.yaml or the url")
     os.replace(part, dest)
     dir_fd = os.open(dest.parent, os.O_RDONLY)
     try:
@@ -158,13 +193,13 @@ def _verify_and_move(url: str, part: Path, dest: Path, expected: str) -> None:
 def fetch_url(
     url: str,
     dest: str | Path,
-    sha256: str,
+    checksum: str,
     retries: int = 4,
     timeout: float = 60.0,
     backoff: float = 1.0,
     log: logging.Logger | None = None,
 ) -> Path:
-    """Download ``url`` to ``dest`` and check it against ``sha256``; return ``dest``.
+    """Download ``url`` to ``dest`` and check it against ``checksum`` (see :func:`parse_checksum`); return ``dest``.
 
     The file is streamed into ``<dest>.part`` and moved onto ``dest`` atomically once
     the checksum matches. Network errors are retried (``retries`` attempts in total,
@@ -174,7 +209,7 @@ def fetch_url(
     (the ``.part`` file is deleted), an HTTP client error, or exhausted retries.
     """
     log = log or _LOG
-    expected = _expected_sha256(url, sha256)
+    expected = parse_checksum(url, checksum)
     if "://" not in url:  # a plain local path
         url = Path(url).resolve().as_uri()
     dest = Path(dest)
@@ -185,5 +220,5 @@ def fetch_url(
     log.info("downloading %s -> %s", url, dest)
     size = _download_with_retries(url, part, attempts, timeout, backoff, log)
     _verify_and_move(url, part, dest, expected)
-    log.info("downloaded %s: %d bytes, sha256 %s", dest, size, expected)
+    log.info("downloaded %s: %d bytes, %s %s", dest, size, *expected)
     return dest

@@ -36,11 +36,28 @@ class WorkflowHelpers:
             raise WorkflowError(f"no dataset {dataset!r} under {chain}.datasets in the config (have: {sorted(datasets)})")
         return datasets[dataset]
 
-    def dataset_urls(self, chain: str, dataset: str) -> dict:
-        """filename -> (url, sha256) of every url: entry of a dataset (the dataset itself, its fasta, its maps)."""
+    def url_entries(self, chain: str, dataset: str) -> dict:
+        """Download file name -> url entry of a dataset. The dataset's own url keeps its basename; a FASTA,
+        fragments, map or map's pairs file is prefixed with its role (fasta--, map-NAME--), so two urls with the
+        same basename never share a path; a clash that remains is an error before any job runs."""
         ds = self.dataset_config(chain, dataset)
-        entries = [ds, ds.get("fasta"), ds.get("fragments"), *ds.get("maps", [])]
-        return {url_filename(e["url"]): (e["url"], e["sha256"]) for e in entries if isinstance(e, dict) and "url" in e}
+        roles = [("", ds), ("fasta--", ds.get("fasta")), ("fragments--", ds.get("fragments"))]
+        for m in ds.get("maps", []):
+            roles += [(f"map-{m['name']}--", m), (f"pairs-{m['name']}--", m.get("pairs"))]
+        entries: dict = {}
+        for prefix, entry in roles:
+            if not (isinstance(entry, dict) and "url" in entry):
+                continue
+            name = prefix + url_filename(entry["url"])
+            if name in entries and entries[name] != entry:
+                raise WorkflowError(f"{chain}.datasets.{dataset}: two different urls would download to {name}")
+            entries[name] = entry
+        return entries
+
+    def dataset_urls(self, chain: str, dataset: str) -> dict:
+        """filename -> (url, checksum) of every url: entry of a dataset; checksum is 'sha256:HEX' or 'md5:HEX'."""
+        return {name: (e["url"], f"md5:{e['md5']}" if "md5" in e else f"sha256:{e['sha256']}")
+                for name, e in self.url_entries(chain, dataset).items()}
 
     def dataset_url(self, wildcards, index: int) -> str:
         urls = self.dataset_urls(wildcards.chain, wildcards.dataset)
@@ -50,8 +67,10 @@ class WorkflowHelpers:
 
     def downloaded(self, chain: str, dataset: str, entry: dict | None = None) -> str:
         """Where the `fetch_url` rule puts the url: of a dataset, or of one of its entries (a FASTA, a map)."""
+        entries = self.url_entries(chain, dataset)
         entry = entry or self.dataset_config(chain, dataset)
-        return f"results/downloads/{chain}/{dataset}/{url_filename(entry['url'])}"
+        names = [n for n, e in entries.items() if e is entry] or [n for n, e in entries.items() if e == entry]
+        return f"results/downloads/{chain}/{dataset}/{names[0]}"
 
     # -- models and training jobs
     def check_models(self, chain: str) -> None:

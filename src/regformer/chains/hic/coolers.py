@@ -23,7 +23,7 @@ def check_balanced(clr: cooler.Cooler, uri: str) -> None:
         raise InputError(uri, "has no 'weight' column (the matrix is not balanced)", f"run `cooler balance {uri}`")
 
 
-def _alias_hint(missing: list[str], fasta_of: dict[str, str], names: list[str]) -> str:
+def alias_hint(missing: list[str], fasta_of: dict[str, str], names: list[str]) -> str:
     """A suggested alias table when the names differ by a 'chr' prefix or by case."""
     lower = {n.lower(): n for n in names}
     guess = {}
@@ -78,6 +78,6 @@ def check_cooler(uri: str, used: dict[str, str], sizes: dict[str, int], bin_size
     if missing:
         shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
         raise InputError(uri, f"chromosomes {shown} are not in the cooler (cooler has {', '.join(clr.chromnames)})",
-                         _alias_hint(missing, fasta_of, list(clr.chromnames)))
+                         alias_hint(missing, fasta_of, list(clr.chromnames)))
     check_lengths(uri, used, sizes, csizes, length_tolerance)
     return clr
