@@ -1,0 +1,87 @@
+"""Fine-tuning through the harness: a frozen trunk (BatchNorm statistics too) unfrozen after an epoch with its own
+learning rate, gradient accumulation reaching the Trainer, init weights loaded at setup, activation checkpointing."""
+
+import lightning as L
+import pytest
+import torch
+import torch.nn.functional as F
+
+from regformer.errors import InputError
+from regformer.models.enformer import Enformer
+from regformer.models.outputs import poisson_loss
+from regformer.train.finetune import FineTune, finetune_callbacks
+from regformer.train.harness import build_trainer
+from regformer.train.module import SupervisedTask
+
+ARCH = dict(seq_length=256, bin_size=16, crop=2, n_tracks=2, channels=24, n_conv_tower=3, n_transformer=1,
+            n_heads=2, key_size=8, conv_norm="batch", gelu="sigmoid", dropout=0.0)
+TRAINING = dict(max_epochs=2, patience=5, batch_size=2, freeze="trunk", unfreeze_after=1, unfreeze_lr=1e-5,
+                accumulate_grad_batches=2)
+
+
+def batches(n: int = 4):
+    torch.manual_seed(0)
+    x = F.one_hot(torch.randint(0, 4, (n * 2, 256)), 4).float().transpose(1, 2)
+    y = torch.poisson(torch.full((n * 2, 12, 2), 3.0))
+    return [{"x": x[i:i + 2], "y": y[i:i + 2]} for i in range(0, n * 2, 2)]
+
+
+class Snapshots(L.Callback):
+    """Parameters and BatchNorm statistics at the end of each training epoch."""
+
+    def __init__(self):
+        self.states = []
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.states.append({k: v.detach().clone() for k, v in pl_module.model.state_dict().items()})
+
+
+def test_frozen_trunk_then_unfrozen_with_its_own_lr(tmp_path):
+    torch.manual_seed(0)
+    model = Enformer(**ARCH)
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    trainer = build_trainer(tmp_path, {"accelerator": "cpu", "progress_bar": False, "log_every_n_steps": 1},
+                            TRAINING)
+    assert trainer.accumulate_grad_batches == 2
+    assert any(isinstance(c, FineTune) for c in trainer.callbacks)
+    snapshots = Snapshots()
+    trainer.callbacks.append(snapshots)
+    task = SupervisedTask(model, loss_fn=poisson_loss, lr=1e-2)
+    trainer.fit(task, train_dataloaders=batches(), val_dataloaders=batches(1))
+    epoch0, epoch1 = snapshots.states
+    trunk_keys = [k for k in start if not k.startswith("heads.")]
+    assert all(torch.equal(epoch0[k], start[k]) for k in trunk_keys)  # weights and running statistics
+    assert not torch.equal(epoch0["heads.tracks.weight"], start["heads.tracks.weight"])
+    assert not torch.equal(epoch1["stem.0.weight"], epoch0["stem.0.weight"])  # unfrozen at epoch 1
+    groups = trainer.optimizers[0].param_groups
+    assert len(groups) == 2 and groups[1]["lr"] == 1e-5 and groups[0]["lr"] == 1e-2
+    assert trainer.global_step == 4  # 8 batches over 2 epochs, one optimizer step per 2 batches
+
+
+def test_finetune_settings_checked_and_default_adds_nothing():
+    assert finetune_callbacks({"batch_size": 8}) == []
+    assert finetune_callbacks({"freeze": "none", "init": None, "accumulate_grad_batches": 1}) == []
+    with pytest.raises(InputError, match="freeze 'head'"):
+        FineTune(freeze="head")
+    with pytest.raises(InputError, match="nothing is frozen"):
+        FineTune(unfreeze_after=2)
+
+
+def test_activation_checkpointing_same_loss_and_gradients():
+    torch.manual_seed(0)
+    plain = Enformer(**{**ARCH, "conv_norm": "layer"}).train()
+    checkpointed = Enformer(**{**ARCH, "conv_norm": "layer", "checkpoint_transformer": True}).train()
+    checkpointed.load_state_dict(plain.state_dict())
+    with torch.no_grad():  # the output projections start at zero: make attention reach the loss
+        for model in (plain, checkpointed):
+            model.transformer[0].attention.output.weight.fill_(0.05)
+    batch = batches(1)[0]
+    losses = []
+    for model in (plain, checkpointed):
+        loss = poisson_loss(model(batch["x"]), batch)
+        loss.backward()
+        losses.append(loss.detach())
+    torch.testing.assert_close(losses[0], losses[1])
+    for (name, a), b in zip(plain.named_parameters(), checkpointed.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, msg=name)
+    assert plain.transformer[0].attention.query.weight.grad.abs().max() > 0
