@@ -88,3 +88,39 @@ def test_activation_checkpointing_same_loss_and_gradients():
     for (name, a), b in zip(plain.named_parameters(), checkpointed.parameters(), strict=True):
         torch.testing.assert_close(a.grad, b.grad, msg=name)
     assert plain.transformer[0].attention.query.weight.grad.abs().max() > 0
+
+
+def test_train_model_from_our_model_pt_with_frozen_trunk(tmp_path):
+    """End to end through the tracks chain: a model.pt trained here is the init of a second run whose trunk is
+    frozen (trunk tensors unchanged, a new head trained) with gradient accumulation; model.pt records the recipe."""
+    from regformer.chains.tracks.chain import TracksChain
+    from regformer.chains.tracks.regions import define_track_regions
+    from regformer.chains.tracks.synthetic import simulate_tracks
+    from regformer.chains.tracks.targets import build_track_targets
+    from regformer.train.runner import train_model
+
+    bws = {t: str(tmp_path / f"{t}.bw") for t in ("dnase", "chip", "cage")}
+    simulate_tracks(tmp_path / "genome.fa", bws, {t: str(tmp_path / f"{t}.nf.bw") for t in bws},
+                    tmp_path / "targets.tsv", seed=4, chrom_lengths={"chr1": 80_000, "chr2": 50_000, "chr3": 50_000})
+    define_track_regions(tmp_path / "genome.fa", list(bws.values()), tmp_path / "regions.tsv", bin_size=128,
+                         seq_length=2048, train_stride=2048, eval_stride=2048, valid_chroms=["chr2"],
+                         test_chroms=["chr3"])
+    store = tmp_path / "targets.h5"
+    build_track_targets(tmp_path / "targets.tsv", tmp_path / "regions.tsv", store, fasta=tmp_path / "genome.fa",
+                        bin_size=128, crop=2)
+    small = dict(size="demo", max_epochs=1, batch_size=4, channels=24, n_heads=2, key_size=8, n_transformer=1,
+                 warmup_steps=1)
+    trainer = {"accelerator": "cpu", "progress_bar": False}
+    first = tmp_path / "pretrained" / "model.pt"
+    train_model(TracksChain(), "enformer", small, store, first, trainer_cfg=trainer)
+    second = tmp_path / "finetuned" / "model.pt"
+    recipe = dict(small, init={"weights": str(first), "format": "regformer"}, freeze="trunk",
+                  accumulate_grad_batches=2)
+    train_model(TracksChain(), "enformer", recipe, store, second, trainer_cfg=trainer, seed=1)
+    before = torch.load(first, weights_only=True)
+    after = torch.load(second, weights_only=True)
+    trunk = [k for k in before["model"] if not k.startswith("heads.")]
+    assert trunk and all(torch.equal(before["model"][k], after["model"][k]) for k in trunk)
+    assert not torch.equal(before["model"]["heads.tracks.weight"], after["model"]["heads.tracks.weight"])
+    assert after["training"]["init"]["weights"] == str(first) and after["training"]["freeze"] == "trunk"
+    assert after["training"]["accumulate_grad_batches"] == 2
