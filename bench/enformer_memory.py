@@ -8,6 +8,10 @@ channels, the paper's human and mouse heads, fp32. The child caps its address sp
 step too big for the machine fails with a MemoryError instead of bringing the machine to its knees.
 
     nice -n 19 python bench/enformer_memory.py --out bench/results/enformer_memory.json
+
+`--tensors` instead traces the same step under torch's FakeTensorMode with torch.distributed's MemTracker: the
+peak bytes of live tensors (weights, gradients, Adam state, activations), device-independent, with no
+arithmetic done (about a minute per variant on a busy CPU): the figure a GPU's allocator would approach.
 """
 
 from __future__ import annotations
@@ -60,14 +64,51 @@ def one_step(checkpointing: bool, device: str, seq_length: int, limit_gib: float
     return row
 
 
+def tensor_peak(checkpointing: bool, seq_length: int) -> dict:
+    """Peak bytes of live tensors during one step, traced on fake tensors (MemTracker), nothing computed."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    from regformer.models import relative_attention
+    from regformer.models.enformer import PAPER_HEADS, Enformer
+
+    relative_attention._basis_table.cache_clear()  # a table cached under another fake mode cannot be reused
+    started = time.perf_counter()
+    with FakeTensorMode():
+        crop = (seq_length // 128 - 896) // 2 if seq_length == 196_608 else 0
+        model = Enformer(seq_length=seq_length, crop=crop, output_heads=dict(PAPER_HEADS),
+                         checkpoint_transformer=checkpointing).train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+        tracker = MemTracker()
+        tracker.track_external(model, optimizer)
+        with tracker:
+            out = model(torch.zeros(1, 4, seq_length))
+            sum(head.square().mean() for head in out.values()).backward()
+            optimizer.step()
+        peak = max(v["Total"] for v in tracker.get_tracker_snapshot("peak").values())
+    relative_attention._basis_table.cache_clear()
+    return {"checkpoint_transformer": checkpointing, "measure": "peak live tensor bytes (FakeTensorMode + MemTracker)",
+            "seq_length": seq_length, "batch_size": 1, "peak_tensor_gib": round(peak / 2**30, 2),
+            "trace_seconds": round(time.perf_counter() - started, 1), "torch": torch.__version__}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--seq-length", type=int, default=196_608)
     parser.add_argument("--limit-gib", type=float, default=18.0, help="address-space cap of each CPU child")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--tensors", action="store_true", help="trace live-tensor bytes on fake tensors instead")
     parser.add_argument("--child", choices=["plain", "checkpointed"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.tensors:
+        rows = [tensor_peak(variant, args.seq_length) for variant in (False, True)]
+        print(json.dumps(rows, indent=2))
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(rows, indent=2) + "\n")
+        return
     if args.child:
         print(json.dumps(one_step(args.child == "checkpointed", args.device, args.seq_length, args.limit_gib)))
         return

@@ -141,3 +141,21 @@ def test_init_format_sets_the_papers_layers_and_needs_full_size():
         arch_for_init("enformer", {}, {"size": "full", "init": init, "conv_norm": "layer"})
     with pytest.raises(InputError, match="without a sha256"):
         arch_for_init("enformer", {}, {"size": "full", "init": {**init, "weights": "https://example.org/w.bin"}})
+
+
+def test_safetensors_file_with_only_the_trunk_alias_names(tmp_path):
+    """A .safetensors export keeps one name per shared tensor: here enformer-pytorch's `_trunk.*` ones."""
+    from safetensors.torch import save_file
+
+    theirs = reference()
+    state = theirs.state_dict()
+    aliased = {k for k in state if k.startswith("_trunk.")}
+    kept = {k: v.clone() for k, v in state.items() if k in aliased or not k.startswith(("stem.", "conv_tower.",
+                                                                                           "transformer.", "final_"))}
+    path = tmp_path / "model.safetensors"
+    save_file(kept, str(path))
+    ours = Enformer(**OURS).eval()
+    apply_init(ours, {"weights": str(path), "format": "enformer-pytorch", "head": "keep"})
+    x = sequences(1)
+    with torch.no_grad():
+        assert (ours(x.transpose(1, 2))["mouse"] - theirs(x)["mouse"]).abs().max() <= 1e-4
