@@ -124,3 +124,28 @@ def test_train_model_from_our_model_pt_with_frozen_trunk(tmp_path):
     assert not torch.equal(before["model"]["heads.tracks.weight"], after["model"]["heads.tracks.weight"])
     assert after["training"]["init"]["weights"] == str(first) and after["training"]["freeze"] == "trunk"
     assert after["training"]["accumulate_grad_batches"] == 2
+
+
+def test_finetune_example_configs_are_valid_and_resolve():
+    """workflow/configs/tracks_finetune*.yaml: schema-valid, and the fine-tuning entry resolves into a recipe."""
+    from pathlib import Path
+
+    import yaml
+    from snakemake.utils import validate
+
+    from regformer.chains.tracks.specs import MODELS
+    from regformer.models.registry import resolve_model_config
+    from regformer.models.weights import arch_for_init
+
+    repo = Path(__file__).resolve().parents[1]
+    configs = [yaml.safe_load((repo / f"workflow/configs/{name}.yaml").read_text())
+               for name in ("tracks_finetune_pretrain", "tracks_finetune")]
+    for config in configs:
+        validate(config, str(repo / "workflow/schemas/config.schema.yaml"), set_default=True)
+    entry = configs[1]["tracks"]["models"]["enformer"]
+    arch, training = resolve_model_config(MODELS["enformer"], entry)
+    assert training["freeze"] == "trunk" and training["init"]["format"] == "regformer"
+    assert arch_for_init("enformer", arch, entry) == arch  # our own model.pt: the architecture as configured
+    for config in configs:  # every dataset reads the demo simulation's files
+        for name, dataset in config["tracks"]["datasets"].items():
+            assert name == "demo" or dataset["fasta"] == "results/tracks/demo/raw/genome.fa"
