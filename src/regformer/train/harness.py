@@ -24,7 +24,6 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.errors import InputError
-from regformer.train.finetune import finetune_callbacks
 from regformer.train.module import SupervisedTask
 from regformer.train.progress import EpochProgress
 from regformer.train.runlock import ParentGone, ParentWatch
@@ -109,7 +108,9 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
     if "SLURM_JOB_ID" in os.environ:
         # SIGUSR1 (sbatch --signal=USR1@N) -> save an hpc checkpoint and `scontrol requeue` this job
         plugins.append(SLURMEnvironment(auto_requeue=True, requeue_signal=signal.SIGUSR1))
-    callbacks += finetune_callbacks(training)  # init weights, freeze / unfreeze, effective batch (train.finetune)
+    from regformer.train.finetune import finetune_callbacks  # init weights, freeze/unfreeze (docs/pretrained.md)
+
+    callbacks += finetune_callbacks(training)
     return L.Trainer(
         plugins=plugins, accumulate_grad_batches=int(training.get("accumulate_grad_batches") or 1),
         accelerator=accelerator, devices=cfg["devices"], num_nodes=cfg["num_nodes"], strategy=cfg["strategy"],

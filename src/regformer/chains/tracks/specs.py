@@ -84,7 +84,8 @@ MODELS: dict[str, ModelSpec] = {
               "from the exponential, central-mask and gamma bases (symmetric and antisymmetric), crop to 896 bins, "
               "pointwise 3072 + GELU, softplus heads. With the paper's human (5,313) and mouse (1,643) heads it "
               "counts 251,221,292 parameters (trunk 229,845,504); trained on a dataset it has one head of the dataset's tracks. LayerNorm "
-              "replaces the paper's BatchNorm in the conv blocks (same parameter count); attention runs through "
+              "replaces the paper's BatchNorm in the conv blocks (same parameter count; conv_norm: batch and gelu: sigmoid "
+              "build the paper's layers, as the released weights need); attention runs through "
               "scaled_dot_product_attention with the relative-position logits as a float mask."),
     ),
     "swin1d": ModelSpec(
