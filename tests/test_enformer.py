@@ -50,7 +50,10 @@ def test_relative_position_basis_parity_and_sizes():
     torch.testing.assert_close(flipped[:, : n // 2], f[:, : n // 2])  # symmetric: even in d
     torch.testing.assert_close(flipped[:, n // 2:], -f[:, n // 2:])  # antisymmetric: odd in d
     assert (f[length - 1, n // 2:] == 0).all() and f[length - 1, : n // 2].abs().max() > 0
-    assert f[:, : n // 2].max(dim=0).values.sub(1).abs().max() < 1e-6  # each symmetric feature peaks at 1
+    per_class = n // 6
+    assert f[:, : 2 * per_class].max(dim=0).values.sub(1).abs().max() < 1e-6  # exponential and mask peak at 1
+    gamma = f[:, 2 * per_class: 3 * per_class]  # at each distance divided by its maximum over the features (TF's)
+    assert gamma.max(dim=1).values.sub(1).abs().max() < 1e-6
     with pytest.raises(ValueError):
         relative_position_features(length, 32)
     x = torch.randn(2, 3, 5, 9)
@@ -99,6 +102,8 @@ def test_training_step_poisson_nll():
     dict(n_heads=5),  # 96 not divisible by 5
     dict(channels=64, n_heads=2),  # 32 relative-position features: not a multiple of 6
     dict(n_conv_tower=0, bin_size=2),  # no tower to widen to `channels`
+    dict(conv_norm="group"),  # layer or batch
+    dict(gelu="tanh"),  # erf or sigmoid
 ])
 def test_bad_configuration_raises(bad):
     with pytest.raises(ValueError):

@@ -35,7 +35,8 @@ def _central_mask(distance: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def _gamma(distance: torch.Tensor, n: int, length: int) -> torch.Tensor:
-    """Gamma densities with means length/n .. length and sd length/(2n), each scaled to a maximum of 1."""
+    """Gamma densities with means length/n .. length and sd length/(2n), at each distance divided by their
+    maximum over the n densities (as Enformer's code and enformer-pytorch: reduce_max over the feature axis)."""
     stddev = length / (2.0 * n)
     mean = torch.linspace(length / n, float(length), n, dtype=torch.float64)
     concentration = (mean / stddev) ** 2
@@ -44,7 +45,7 @@ def _gamma(distance: torch.Tensor, n: int, length: int) -> torch.Tensor:
     log_pdf = (torch.xlogy(concentration - 1.0, x) - rate * x
                + concentration * torch.log(rate) - torch.lgamma(concentration))
     pdf = torch.exp(log_pdf) + 1e-8
-    return pdf / pdf.max(dim=0, keepdim=True).values
+    return pdf / pdf.max(dim=1, keepdim=True).values
 
 
 @lru_cache(maxsize=16)

@@ -108,8 +108,11 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
     if "SLURM_JOB_ID" in os.environ:
         # SIGUSR1 (sbatch --signal=USR1@N) -> save an hpc checkpoint and `scontrol requeue` this job
         plugins.append(SLURMEnvironment(auto_requeue=True, requeue_signal=signal.SIGUSR1))
+    from regformer.train.finetune import finetune_callbacks  # init weights, freeze/unfreeze (docs/pretrained.md)
+
+    callbacks += finetune_callbacks(training)
     return L.Trainer(
-        plugins=plugins,
+        plugins=plugins, accumulate_grad_batches=int(training.get("accumulate_grad_batches") or 1),
         accelerator=accelerator, devices=cfg["devices"], num_nodes=cfg["num_nodes"], strategy=cfg["strategy"],
         precision=resolve_precision(cfg["precision"], accelerator), max_epochs=training["max_epochs"],
         gradient_clip_val=training.get("gradient_clip_val"), callbacks=callbacks,

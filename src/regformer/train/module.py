@@ -64,7 +64,7 @@ class SupervisedTask(L.LightningModule):
             metric.reset()
 
     def _optimizer(self) -> torch.optim.Optimizer:
-        params = self.model.parameters()
+        params = [p for p in self.model.parameters() if p.requires_grad]  # a frozen trunk stays out (finetune)
         if self.optimizer_name == "adam":
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         if self.optimizer_name == "adamw":

@@ -20,6 +20,7 @@ from regformer.chains.tracks.specs import CHAIN, MODELS
 from regformer.evaluate.runner import write_window_predictions
 from regformer.io.stores import store_summary
 from regformer.models.registry import ModelSpec
+from regformer.models.weights import arch_for_init
 
 GEOMETRY = ("seq_length", "bin_size", "crop")
 
@@ -52,7 +53,7 @@ class TracksChain(ChainBase):
                 "n_tracks": len(summary["tracks"])}
         if arch.get("output_heads"):  # a paper's multi-species heads (Enformer's human + mouse)
             arch["output_heads"] = None
-        return arch
+        return arch_for_init(spec.name, arch, user_config)  # init: the released Enformer's layers
 
     def datamodule(self, store_path, training: dict, num_workers: int = 0) -> TrackDataModule:
         return TrackDataModule(store_path, batch_size=training["batch_size"], num_workers=num_workers,

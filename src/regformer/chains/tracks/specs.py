@@ -19,6 +19,9 @@ _INTERPRETER_TRAINING = dict(max_epochs=30, batch_size=8, lr=3e-4, weight_decay=
 # Enformer: Adam 5e-4 after a linear warm-up over 5,000 steps, Poisson loss, batch 64 (8 per TPU core)
 _ENFORMER_TRAINING = dict(_INTERPRETER_TRAINING, max_epochs=150, batch_size=64, lr=5e-4, lr_schedule="warmup",
                           warmup_steps=5000, gradient_clip_val=0.2)
+# fine-tuning (regformer.train.finetune, docs/pretrained.md): start weights, frozen trunk, gradient accumulation
+_ENFORMER_TRAINING.update(init=None, freeze="none", unfreeze_after=None, unfreeze_lr=None, accumulate_grad_batches=1)
+_ENFORMER_LAYERS = dict(conv_norm="layer", gelu="erf", checkpoint_transformer=False)  # batch + sigmoid: the paper's
 
 
 def _enformer(**arch):
@@ -72,16 +75,17 @@ MODELS: dict[str, ModelSpec] = {
         name="enformer", chain=CHAIN, kind=TORCH, build=_enformer,
         full=dict(seq_length=196_608, bin_size=128, crop=320, n_tracks=5313, channels=1536, n_conv_tower=6,
                   n_transformer=11, n_heads=8, key_size=64, dropout=0.4, attention_dropout=0.05,
-                  position_dropout=0.01, output_heads={"human": 5313, "mouse": 1643}),
+                  position_dropout=0.01, output_heads={"human": 5313, "mouse": 1643}, **_ENFORMER_LAYERS),
         demo=dict(_DEMO_GEOMETRY, n_tracks=3, channels=96, n_conv_tower=6, n_transformer=2, n_heads=2, key_size=16,
-                  dropout=0.4, attention_dropout=0.05, position_dropout=0.01),
+                  dropout=0.4, attention_dropout=0.05, position_dropout=0.01, **_ENFORMER_LAYERS),
         training=dict(_ENFORMER_TRAINING), paper_parameters=251_221_292,
         note=("Enformer (Avsec et al. 2021): stem conv 768 w15 + residual pointwise + attention pooling, a 6-block "
               "tower to 1536 channels, 11 transformer blocks (8 heads, key 64, value 192) with relative positions "
               "from the exponential, central-mask and gamma bases (symmetric and antisymmetric), crop to 896 bins, "
               "pointwise 3072 + GELU, softplus heads. With the paper's human (5,313) and mouse (1,643) heads it "
               "counts 251,221,292 parameters (trunk 229,845,504); trained on a dataset it has one head of the dataset's tracks. LayerNorm "
-              "replaces the paper's BatchNorm in the conv blocks (same parameter count); attention runs through "
+              "replaces the paper's BatchNorm in the conv blocks (same parameter count; conv_norm: batch and gelu: sigmoid "
+              "build the paper's layers, as the released weights need); attention runs through "
               "scaled_dot_product_attention with the relative-position logits as a float mask."),
     ),
     "swin1d": ModelSpec(
