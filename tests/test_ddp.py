@@ -90,7 +90,7 @@ def hic_store(tmp_path_factory) -> Path:
             seq = "".join(rng.choice(list("ACGT"), length))
             out.write(f">{chrom}\n" + "\n".join(seq[i:i + 60] for i in range(0, length, 60)) + "\n")
     pyfaidx.Faidx(str(fasta))
-    window = 2**14 * 16  # 128 bins of 2 kb
+    window = 256_000  # 128 bins of 2 kb
     starts = [("chr4", 0), ("chr4", 300_000), ("chr4", 600_000), ("chr4", 900_000), ("chr12", 0), ("chr12", 300_000),
               ("chr12", 600_000)]
     cool = str(Path(__file__).parent / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.cool")
