@@ -118,6 +118,11 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
     plugins = []
     if "SLURM_JOB_ID" in os.environ:
+        ntasks, nnodes = int(os.environ.get("SLURM_NTASKS", "1")), int(os.environ.get("SLURM_NNODES", "1"))
+        if ntasks > 1 and "SLURM_NTASKS_PER_NODE" not in os.environ:
+            # the job asks for one task per GPU (--ntasks, --ntasks-per-gpu), which spreads them evenly over its
+            # nodes; Lightning insists on reading that count from --ntasks-per-node's variable
+            os.environ["SLURM_NTASKS_PER_NODE"] = str(max(1, ntasks // nnodes))
         # SIGUSR1 (sbatch --signal=USR1@N) -> save an hpc checkpoint and `scontrol requeue` this job
         plugins.append(SLURMEnvironment(auto_requeue=True, requeue_signal=signal.SIGUSR1))
     return L.Trainer(
