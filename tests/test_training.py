@@ -172,3 +172,21 @@ def test_model_files_of_tensors_from_before_the_format_field_still_load(syntheti
     torch.save(legacy, tmp_path / "legacy.pt")
     _, model = load_trained(tmp_path / "legacy.pt", MODELS)
     assert all(torch.equal(model.state_dict()[k], legacy["model"][k]) for k in legacy["model"])
+
+
+def test_first_training_and_resume_give_no_directory_not_empty_warnings(synthetic_store, tmp_path):
+    import warnings
+
+    out = tmp_path / "m" / "model.pt"
+    (out.parent / "train").mkdir(parents=True)
+    (out.parent / "train" / "train.log").write_text("")  # as `regformer train` keeps its log there
+    for max_epochs in (1, 2):  # a first training, then a resume from its last.ckpt
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train_promoter_model(synthetic_store, "promoter_transformer", {**TINY, "max_epochs": max_epochs}, out,
+                                 trainer_cfg=CPU)
+        assert not [w for w in caught if "exists and is not empty" in str(w.message)]
+    summary = torch.load(out, weights_only=True)["summary"]
+    assert summary["epochs_trained"] == 2
+    assert (summary["device"], summary["devices"], summary["num_nodes"], summary["lr_scaled"]) == ("cpu", 1, 1, False)
+    assert summary["effective_batch_size"] == TINY["batch_size"]
