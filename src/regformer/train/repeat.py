@@ -4,8 +4,8 @@ Lightning's checkpoint holds the weights, optimizer, LR schedulers, loop counter
 stopping, best checkpoint, SWA / EMA averages), but not the random generators: a run resumed from last.ckpt drew a
 different shuffling order, augmentation and dropout from its first resumed epoch on. `RandomStates` stores torch's
 (CPU and CUDA), numpy's and Python's generator states in every checkpoint, taken when the checkpoint is written (the
-end of an epoch), and puts them back when the resumed fit starts, before its first data iterator draws the epoch's
-order: from there the resumed run draws what the uninterrupted run drew. Everything is stored as
+end of an epoch), and puts them back when the checkpoint is restored, before the resumed fit builds its first data
+iterator: from there the resumed run draws what the uninterrupted run drew. Everything is stored as
 tensors and plain values, so checkpoints still load with weights_only=True.
 
 `unrepeated_validation` shards the validation set over DDP ranks without the duplicates Lightning's
@@ -47,30 +47,19 @@ def restore_random_states(states: dict) -> None:
 
 
 class RandomStates(L.Callback):
-    """Generator states in every checkpoint; on a resume, restored just before the training loop builds its first
-    data iterator (at fit start, and again after a sanity check, which draws from them)."""
+    """Generator states in every checkpoint, restored as soon as Lightning restores the checkpoint's callbacks.
 
-    def __init__(self):
-        self._pending: dict | None = None
+    That is the earliest point of a resume, and it must be: the first training iterator may be built (and draw its
+    order) while the optimizers are configured, e.g. when a OneCycle schedule asks for the number of steps. From
+    there to the first batch nothing else draws (Lightning skips the sanity check on a resume), as in the
+    uninterrupted run from the checkpoint's save to the next epoch's first batch.
+    """
 
     def state_dict(self) -> dict:
         return collect_random_states()
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self._pending = state_dict
-
-    def _restore(self) -> None:
-        if self._pending is not None:
-            restore_random_states(self._pending)
-
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._restore()
-
-    def on_sanity_check_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._restore()
-
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._pending = None
+        restore_random_states(state_dict)
 
 
 def _sharded_val_loader(make_loader):
