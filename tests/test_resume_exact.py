@@ -26,6 +26,7 @@ RECIPES = {
     "plateau_ema": {"lr_schedule": "plateau", "ema_decay": 0.9},
 }
 CPU = {"accelerator": "cpu", "progress_bar": False}
+KILL_AFTER_EPOCH = {"onecycle_swa": 3}  # once SWA averages (from epoch 3): its average and SWALR state are resumed
 
 
 def _command(store: Path, out: Path, config: dict) -> list[str]:
@@ -42,12 +43,12 @@ def _readable_epoch(path: Path) -> int | None:
         return None
 
 
-def _kill_after_first_checkpoint(store: Path, out: Path, config: dict) -> int:
+def _kill_after_checkpoint(store: Path, out: Path, config: dict, epoch_at_least: int = 0) -> int:
     job = subprocess.Popen(_command(store, out, config), start_new_session=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     last = out.parent / "checkpoints" / "last.ckpt"
     deadline, epoch = time.time() + 240, None
-    while epoch is None and time.time() < deadline and job.poll() is None:
+    while (epoch is None or epoch < epoch_at_least) and time.time() < deadline and job.poll() is None:
         time.sleep(0.05)
         epoch = _readable_epoch(last)
     os.killpg(job.pid, signal.SIGKILL)
@@ -73,7 +74,7 @@ def test_kill_9_and_rerun_ends_with_the_uninterrupted_metrics(synthetic_store, t
     subprocess.run(_command(synthetic_store, straight, config), check=True, capture_output=True)
 
     resumed = tmp_path / "resumed" / "model.pt"
-    epoch_at_kill = _kill_after_first_checkpoint(synthetic_store, resumed, config)
+    epoch_at_kill = _kill_after_checkpoint(synthetic_store, resumed, config, KILL_AFTER_EPOCH.get(recipe, 0))
     assert epoch_at_kill < config["max_epochs"] - 1
     rerun = subprocess.run(_command(synthetic_store, resumed, config), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
