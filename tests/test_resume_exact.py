@@ -20,8 +20,8 @@ from regformer.stages import evaluate
 REGFORMER = str(Path(sys.executable).with_name("regformer"))
 TINY = dict(stem_filters=8, conv_channels=16, n_residual=1, d_model=16, n_heads=2, n_transformer=1, ff_dim=32,
             lstm_hidden=8, dense_hidden=16, batch_size=128, patience=50, max_epochs=6)
+# both on top of the demo's dropout and reverse-complement augmentation (shuffling, augmentation and dropout draw)
 RECIPES = {
-    "adam_dropout_rc_augment": {},
     "onecycle_swa": {"lr_schedule": "onecycle", "swa": True, "swa_epoch_start": 0.5, "swa_annealing_epochs": 2},
     "plateau_ema": {"lr_schedule": "plateau", "ema_decay": 0.9},
 }
