@@ -116,3 +116,30 @@ def test_snakemake_report_after_a_cluster_run(runs):
     _snakemake(cluster, "--report", str(cluster / "report.html"))
     text = (cluster / "report.html").read_text()
     assert "Models of the" in text and "promoter" in text  # the chain report, captioned
+
+
+def test_two_gpu_training_runs_as_two_srun_tasks_with_ddp(tmp_path):
+    """`cluster.gpus: 2`: the training job gets two tasks and starts `regformer train` through srun; the node's fake
+    GPUs are invisible to torch, so the two tasks train together with DDP on the CPU (gloo). Rank 0 alone writes
+    model.pt; the closed-form model is fitted by rank 0 alone."""
+    import torch
+
+    workdir = tmp_path / "ddp"
+    _write_config(workdir)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["cluster"].update(gpus=2)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    targets = [f"results/promoter/demo/{model}/metrics.json" for model in MODELS]
+    _snakemake(workdir, *targets, *SLURM_ARGS)
+    logs = workdir / "results/logs/promoter/demo/promoter_transformer"
+    text = (logs / "train.log").read_text()
+    assert "slurm_partition=gpu" in text and "train with DDP on the CPU" in text
+    assert "effective batch size" in text and (logs / "train.log.rank1").is_file()  # the second srun task's log
+    run = workdir / "results/promoter/demo/promoter_transformer"
+    assert sorted(p.name for p in run.glob("model.pt*")) == ["model.pt"]
+    summary = torch.load(run / "model.pt", weights_only=True)["summary"]
+    assert (summary["device"], summary["devices"], summary["num_nodes"]) == ("cpu", 2, 1)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["training"]["devices"] == 2 and metrics["training"]["lr_scaled"] is False
+    ridge = workdir / "results/logs/promoter/demo/kmer_ridge"
+    assert "fitted in closed form by rank 0 alone" in (ridge / "train.log.rank1").read_text()

@@ -1,6 +1,7 @@
 """The Lightning harness: resume from the last checkpoint, repeatable CPU runs, losses, weight averaging, evaluation."""
 
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -131,3 +132,61 @@ def test_swa_reports_the_epochs_trained_not_its_batchnorm_epoch(synthetic_store,
     summary = train_promoter_model(synthetic_store, "promoter_transformer",
                                    {**TINY, "max_epochs": 2, "swa": True, "swa_epoch_start": 0.5}, out, trainer_cfg=CPU)
     assert summary["weights"] == "swa_average" and summary["epochs_trained"] == 2
+
+
+def test_closed_form_model_is_saved_as_arrays_and_loads_without_pickle(synthetic_store, tmp_path):
+    out = tmp_path / "kmer_ridge" / "model.pt"
+    train_promoter_model(synthetic_store, "kmer_ridge", {}, out)
+    saved = torch.load(out, weights_only=True)  # tensors and plain values only
+    assert saved["model_format"] == "arrays" and isinstance(saved["model"]["coef"], torch.Tensor)
+    _, model = load_trained(out, MODELS)
+    fitted = MODELS["kmer_ridge"].build(**saved["arch"])
+    CHAIN.fit_closed_form(fitted, synthetic_store, saved["training"], 0)  # the same fit, kept in memory
+    with h5py.File(synthetic_store, "r") as h5:
+        codes = h5["codes"][:50]
+    assert model.alpha == fitted.alpha
+    assert np.array_equal(model.predict(codes), fitted.predict(codes))  # the arrays rebuild the fit exactly
+
+
+def test_pickled_or_foreign_model_files_are_refused_before_any_code_runs(synthetic_store, tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (tmp_path / "code_ran",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"name": "kmer_ridge", "model": Payload()}, evil)
+    with pytest.raises(InputError, match="pickled Python objects.*retrain"):
+        load_trained(evil, MODELS)
+    assert not (tmp_path / "code_ran").exists()
+    not_a_model = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, not_a_model)
+    with pytest.raises(InputError, match="not a regformer model file"):
+        load_trained(not_a_model, MODELS)
+
+
+def test_model_files_of_tensors_from_before_the_format_field_still_load(synthetic_store, tmp_path):
+    out = tmp_path / "m" / "model.pt"
+    train_promoter_model(synthetic_store, "promoter_transformer", {**TINY, "max_epochs": 1}, out, trainer_cfg=CPU)
+    legacy = torch.load(out, weights_only=True)
+    legacy.pop("model_format")
+    torch.save(legacy, tmp_path / "legacy.pt")
+    _, model = load_trained(tmp_path / "legacy.pt", MODELS)
+    assert all(torch.equal(model.state_dict()[k], legacy["model"][k]) for k in legacy["model"])
+
+
+def test_first_training_and_resume_give_no_directory_not_empty_warnings(synthetic_store, tmp_path):
+    import warnings
+
+    out = tmp_path / "m" / "model.pt"
+    (out.parent / "train").mkdir(parents=True)
+    (out.parent / "train" / "train.log").write_text("")  # as `regformer train` keeps its log there
+    for max_epochs in (1, 2):  # a first training, then a resume from its last.ckpt
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            train_promoter_model(synthetic_store, "promoter_transformer", {**TINY, "max_epochs": max_epochs}, out,
+                                 trainer_cfg=CPU)
+        assert not [w for w in caught if "exists and is not empty" in str(w.message)]
+    summary = torch.load(out, weights_only=True)["summary"]
+    assert summary["epochs_trained"] == 2
+    assert (summary["device"], summary["devices"], summary["num_nodes"], summary["lr_scaled"]) == ("cpu", 1, 1, False)
+    assert summary["effective_batch_size"] == TINY["batch_size"]

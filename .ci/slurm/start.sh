@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start a single-node SLURM cluster on localhost (munged, slurmctld, slurmd) for the integration tests.
-# Partitions: cpu (default) and gpu; the node advertises a fake gpu:a100:1 (gres File=/dev/null).
+# Partitions: cpu (default) and gpu; the node advertises two fake GPUs, gpu:a100:2 (gres files /dev/null, /dev/zero),
+# so that a two-GPU training job (DDP over two srun tasks, on the CPU) can be scheduled.
 # Accounting is off, so snakemake's slurm plugin must use `--slurm-status-command squeue`.
 # Usage: .ci/slurm/start.sh DIR   -> writes DIR/slurm.conf, DIR/env (source it), DIR/*.pid
 set -euo pipefail
@@ -54,12 +55,12 @@ SlurmctldLogFile=$DIR/log/slurmctld.log
 SlurmdLogFile=$DIR/log/slurmd.log
 SlurmctldPort=16817
 SlurmdPort=16818
-NodeName=$HOST CPUs=$NCPU RealMemory=$MEM Gres=gpu:a100:1 State=UNKNOWN
+NodeName=$HOST CPUs=$NCPU RealMemory=$MEM Gres=gpu:a100:2 State=UNKNOWN
 PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
 cat > "$DIR/gres.conf" <<CONF
-NodeName=$HOST Name=gpu Type=a100 File=/dev/null
+NodeName=$HOST Name=gpu Type=a100 File=/dev/null,/dev/zero
 CONF
 cat > "$DIR/cgroup.conf" <<CONF
 CgroupPlugin=autodetect

@@ -39,7 +39,9 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"
-    rank = int(os.environ.get("SLURM_PROCID", "0"))
+    from regformer.train.ranks import global_rank
+
+    rank = global_rank()  # srun's SLURM_PROCID, or LOCAL_RANK of the ranks Lightning starts itself
     log = args.log if rank == 0 else f"{args.log}.rank{rank}"
     history = Path(args.output).parent / "train" / ("train.log" if rank == 0 else f"train.log.rank{rank}")
     with log_to(log, append=True, history=history):  # the run folder's train/train.log keeps every run's log

@@ -58,6 +58,24 @@ def select_ridge(x, y: np.ndarray, x_val, val_y: np.ndarray, alphas, name: str =
     return best[1], best[2]
 
 
+def ridge_arrays(alpha: float | None, model: Ridge | None) -> dict:
+    """A fitted ridge as plain arrays (coefficients, intercept) and its penalty: what model.pt stores, so that loading
+    a model never unpickles a Python object."""
+    if model is None:
+        raise RuntimeError("a ridge is saved only after fit")
+    return {"alpha": float(alpha), "coef": np.asarray(model.coef_), "intercept": np.asarray(model.intercept_)}
+
+
+def ridge_from_arrays(state: dict) -> tuple[float, Ridge]:
+    """(alpha, Ridge) rebuilt from ridge_arrays' output: scikit-learn's estimator with its fitted attributes set,
+    so predict is scikit-learn's own."""
+    model = Ridge(alpha=float(state["alpha"]))
+    model.coef_ = np.asarray(state["coef"])
+    model.intercept_ = np.asarray(state["intercept"]) if np.ndim(state["intercept"]) else float(state["intercept"])
+    model.n_features_in_ = int(model.coef_.shape[-1])
+    return float(state["alpha"]), model
+
+
 class KmerRidge:
     """Ridge on k-mer counts with the penalty picked on validation data."""
 
@@ -74,6 +92,14 @@ class KmerRidge:
     def fit(self, codes: np.ndarray, y: np.ndarray, val_codes: np.ndarray, val_y: np.ndarray) -> "KmerRidge":
         x, x_val = kmer_counts(codes, self.k_max), kmer_counts(val_codes, self.k_max)
         self.alpha, self.model = select_ridge(x, y, x_val, val_y, self.alphas)
+        return self
+
+    def state_arrays(self) -> dict:
+        """The fitted penalty, coefficients and intercept (saved in model.pt as tensors, never pickled)."""
+        return ridge_arrays(self.alpha, self.model)
+
+    def load_state_arrays(self, state: dict) -> "KmerRidge":
+        self.alpha, self.model = ridge_from_arrays(state)
         return self
 
     def predict(self, codes: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.linear_model import Ridge
 
 from regformer.data.encoding import N_CODE
-from regformer.models.kmer_ridge import kmer_counts, n_kmer_features, select_ridge
+from regformer.models.kmer_ridge import kmer_counts, n_kmer_features, ridge_arrays, ridge_from_arrays, select_ridge
 
 
 class TrackKmerRidge:
@@ -45,6 +45,14 @@ class TrackKmerRidge:
         """Fit one ridge per alpha on the training windows; keep the one with the lowest validation MSE (log1p)."""
         self.alpha, self.model = select_ridge(self.features(codes), self._targets(y), self.features(val_codes),
                                               self._targets(val_y), self.alphas, name="tracks kmer_ridge (log1p)")
+        return self
+
+    def state_arrays(self) -> dict:
+        """The fitted penalty, coefficients and intercepts (saved in model.pt as tensors, never pickled)."""
+        return ridge_arrays(self.alpha, self.model)
+
+    def load_state_arrays(self, state: dict) -> "TrackKmerRidge":
+        self.alpha, self.model = ridge_from_arrays(state)
         return self
 
     def predict(self, codes: np.ndarray) -> np.ndarray:

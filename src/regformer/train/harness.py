@@ -2,7 +2,12 @@
 
 Checkpoints live in `{run_dir}/checkpoints/`, which no rule declares as an output, so Snakemake does
 not delete them when a job fails: rerunning the same target after a crash, kill or preemption
-resumes from `last.ckpt` instead of starting over.
+resumes from `last.ckpt` instead of starting over, and ends where the uninterrupted run would have (the
+checkpoint also holds the random generators: regformer.train.repeat).
+
+Under DDP (several GPUs, nodes, or CPU processes) every rank runs `fit`, but only global rank 0 touches the run
+folder: it moves stale checkpoints aside, picks the checkpoint to resume from (the other ranks read its choice,
+regformer.train.ranks), merges the curves and loads the best weights; the caller saves the model on rank 0 only.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import shutil
 import signal
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -26,6 +32,8 @@ from lightning.pytorch.plugins.environments import SLURMEnvironment
 from regformer.errors import InputError
 from regformer.train.module import SupervisedTask
 from regformer.train.progress import EpochProgress
+from regformer.train.ranks import await_resume, is_global_zero, publish_resume
+from regformer.train.repeat import RandomStates, unrepeated_validation
 from regformer.train.runlock import ParentGone, ParentWatch
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,10 @@ def trainer_for_job(trainer_cfg: dict, resources) -> dict:
         # the job asked for GPUs (the default on a cluster): use them, or the CPU if none is visible
         if torch.cuda.is_available():
             cfg["accelerator"] = "gpu"
+        elif gpus * nodes > 1 and int(os.environ.get("SLURM_NTASKS", "1")) == gpus * nodes:
+            # srun started one task per requested GPU: they train together, with DDP over CPU processes (gloo)
+            log.warning("no GPU visible to torch: the job's %d srun tasks train with DDP on the CPU", gpus * nodes)
+            cfg.update(accelerator="cpu", devices=gpus, num_nodes=nodes, strategy="ddp")
         elif gpus * nodes > 1:
             raise InputError("trainer.accelerator", f"is auto and the job asked for {gpus * nodes} GPUs, but none is "
                              "visible to torch", "run on GPU nodes, or set trainer.accelerator: cpu in your config file")
@@ -101,11 +113,16 @@ def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str
         callbacks.append(StochasticWeightAveraging(swa_lrs=training["swa_lr"] or training["lr"],
                                                    swa_epoch_start=training["swa_epoch_start"],
                                                    annealing_epochs=training["swa_annealing_epochs"]))
-    callbacks += [ParentWatch(), EpochProgress()]
+    callbacks += [ParentWatch(), EpochProgress(), RandomStates()]
     if cfg["progress_bar"]:
         callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg["log_every_n_steps"])))
     plugins = []
     if "SLURM_JOB_ID" in os.environ:
+        ntasks, nnodes = int(os.environ.get("SLURM_NTASKS", "1")), int(os.environ.get("SLURM_NNODES", "1"))
+        if ntasks > 1 and "SLURM_NTASKS_PER_NODE" not in os.environ:
+            # the job asks for one task per GPU (--ntasks, --ntasks-per-gpu), which spreads them evenly over its
+            # nodes; Lightning insists on reading that count from --ntasks-per-node's variable
+            os.environ["SLURM_NTASKS_PER_NODE"] = str(max(1, ntasks // nnodes))
         # SIGUSR1 (sbatch --signal=USR1@N) -> save an hpc checkpoint and `scontrol requeue` this job
         plugins.append(SLURMEnvironment(auto_requeue=True, requeue_signal=signal.SIGUSR1))
     from regformer.train.finetune import finetune_callbacks  # init weights, freeze/unfreeze (docs/pretrained.md)
@@ -154,16 +171,52 @@ def _merge_curves(earlier: Path, current: Path, out: Path) -> None:
     pd.concat(frames, ignore_index=True).to_csv(out, index=False)
 
 
+def _resume_point(run_dir: Path, signature: dict) -> Path | None:
+    """The checkpoint this launch resumes from: rank 0 moves stale checkpoints aside, picks it and keeps the curves
+    of the earlier runs aside; the other ranks take rank 0's choice (they never touch the run folder)."""
+    if not is_global_zero():
+        return await_resume(run_dir)
+    _reset_if_config_changed(run_dir, signature)
+    last = resume_checkpoint(run_dir)
+    curves = run_dir / "train" / "metrics.csv"
+    if last is not None:
+        log.info("resuming from %s", last)
+        _merge_curves(curves.with_name("metrics.before_resume.csv"), curves, curves.with_name("metrics.before_resume.csv"))
+    publish_resume(run_dir, last)
+    return last
+
+
+def describe_devices(trainer: L.Trainer, training: dict) -> dict:
+    """Where and how wide the run trained (recorded in metrics.json's training block): the device, the number of
+    devices and nodes, the effective batch size (per device x devices x nodes x accumulated batches) and whether
+    the learning rate was scaled with it (never: the recipe's lr is used as given)."""
+    root = trainer.strategy.root_device
+    name = root.type
+    if root.type == "cuda":
+        name = f"cuda:{torch.cuda.get_device_name(root)}"
+    devices, nodes = int(trainer.num_devices), int(trainer.num_nodes)
+    accumulate = int(getattr(trainer, "accumulate_grad_batches", 1) or 1)
+    return {"device": name, "devices": devices, "num_nodes": nodes,
+            "effective_batch_size": int(training["batch_size"]) * devices * nodes * accumulate, "lr_scaled": False}
+
+
+# Lightning warns when the checkpoint or curve folder already holds files. Here they always do by design (the
+# run's config stamp in checkpoints/, train.log beside the curves; on a resume, the checkpoint resumed from and
+# the curves already merged aside), so the warnings say nothing a user must act on.
+_EXPECTED_WARNINGS = (r"Checkpoint directory .* exists and is not empty", r"Experiment logs directory .* exists and is not empty")
+
+
 def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: str | Path, training: dict,
         trainer_cfg: dict, seed: int, loss_fn=None, metrics: dict | None = None,
         signature: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Train `model` and return it with the weights to keep (best checkpoint, or the SWA average) and a summary.
 
     `loss_fn(output, batch)` defaults to MSE; `metrics` are the chain's validation metrics (name -> metric).
+    Every DDP rank returns; only rank 0's model and summary are to be saved (regformer.train.ranks).
     """
     run_dir = Path(run_dir)
     L.seed_everything(seed, workers=True)
-    _reset_if_config_changed(run_dir, signature or {"training": training})
+    last = _resume_point(run_dir, signature or {"training": training})
     extra = {"loss_fn": loss_fn} if loss_fn is not None else {}
     task = SupervisedTask(model, metrics=metrics, lr=training["lr"], weight_decay=training["weight_decay"],
                           optimizer=training["optimizer"], momentum=training.get("momentum", 0.9),
@@ -173,18 +226,23 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
     if (trainer_cfg or {}).get("compile"):
         # in place (nn.Module.compile): parameter names, checkpoints and the saved model stay those of eager
         model.compile()
-    last = resume_checkpoint(run_dir)
     curves = run_dir / "train" / "metrics.csv"
     earlier = curves.with_name("metrics.before_resume.csv")
-    if last is not None:
-        log.info("resuming from %s", last)
-        _merge_curves(earlier, curves, earlier)  # Lightning's CSV logger starts a fresh file on resume
     started = time.perf_counter()
-    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last is not None else None)
+    with warnings.catch_warnings():
+        for message in _EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", message=message)
+        trainer.fit(task, datamodule=unrepeated_validation(datamodule), ckpt_path=str(last) if last is not None else None)
     seconds = time.perf_counter() - started  # this run's (a resumed run counts from where it resumed)
-    if earlier.exists():
-        _merge_curves(earlier, curves, curves)
-        earlier.unlink()
+    trainer.strategy.barrier("regformer_fit_done")  # every rank done before rank 0 reads the checkpoints
+    devices = describe_devices(trainer, training)
+    if trainer.is_global_zero:
+        log.info("trained on %s x %d device(s) x %d node(s): effective batch size %d, learning rate %g as in the "
+                 "recipe (not scaled with the number of devices)", devices["device"], devices["devices"],
+                 devices["num_nodes"], devices["effective_batch_size"], training["lr"])
+        if earlier.exists():
+            _merge_curves(earlier, curves, curves)
+            earlier.unlink()
     model.__dict__.pop("_compiled_call_impl", None)  # evaluation runs eager (no recompiling for eval mode/CPU)
     watch = next(c for c in trainer.callbacks if isinstance(c, ParentWatch))
     if watch.gone is not None:
@@ -193,8 +251,8 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
                          "Rerun the same snakemake command (after `snakemake --unlock`) to resume from it")
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path
-    if not training.get("swa") and best_path:
-        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
+    if not training.get("swa") and best_path and trainer.is_global_zero:
+        state = torch.load(best_path, map_location="cpu", weights_only=True)["state_dict"]
         task.load_state_dict(state)
     weights = "swa_average" if training.get("swa") else "ema_best_val_loss" if training.get("ema_decay") else "best_val_loss"
     summary = {
@@ -203,5 +261,6 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
         "weights": weights,
         "training_seconds": round(seconds, 1),
+        **devices,
     }
     return task.model.cpu(), summary

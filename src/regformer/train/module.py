@@ -4,6 +4,10 @@ Batches are dicts with at least "x" (model input) and "y" (target). The loss is 
 loss_fn(output, batch) (see regformer.models.outputs), so a model that returns a dict (a VAE's prediction,
 mu and logvar) and brings its own training_loss fits the same harness. Validation metrics come from the
 chain, so a masked-token or per-track objective logs what fits it.
+
+Under DDP every epoch value is synchronised over the ranks: the validation loss and metrics are torchmetrics
+states reduced over the whole validation set (each rank scores its own share), so every rank takes the same early
+stopping and best-checkpoint decisions.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class SupervisedTask(L.LightningModule):
         self.lr, self.weight_decay, self.optimizer_name, self.momentum = lr, weight_decay, optimizer, momentum
         self.lr_schedule, self.max_epochs, self.warmup_steps = lr_schedule, max_epochs, warmup_steps
         self.val_metrics = nn.ModuleDict(metrics if metrics is not None else {"val_pearson": FlatPearsonCorrCoef()})
+        # the mean loss per sequence over the whole validation set (summed and counted over every rank)
+        self.val_loss = torchmetrics.MeanMetric()
 
     def forward(self, x: torch.Tensor):
         return self.model(x)
@@ -49,18 +55,22 @@ class SupervisedTask(L.LightningModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.loss_fn(self._output(batch), batch)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["y"]))
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(batch["y"]),
+                 sync_dist=True)
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         output = self._output(batch)
-        self.log("val_loss", self.loss_fn(output, batch), on_epoch=True, prog_bar=True, batch_size=len(batch["y"]))
+        self.val_loss.update(self.loss_fn(output, batch).detach(), weight=len(batch["y"]))
         for metric in self.val_metrics.values():
             metric.update(prediction_of(output), batch["y"])
 
     def on_validation_epoch_end(self) -> None:
+        # compute() gathers the states of every rank; sync_dist then only averages equal values
+        self.log("val_loss", self.val_loss.compute(), prog_bar=True, sync_dist=True)
+        self.val_loss.reset()
         for name, metric in self.val_metrics.items():
-            self.log(name, metric.compute(), prog_bar=True)
+            self.log(name, metric.compute(), prog_bar=True, sync_dist=True)
             metric.reset()
 
     def _optimizer(self) -> torch.optim.Optimizer:

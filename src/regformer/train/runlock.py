@@ -148,7 +148,12 @@ class ParentWatch(L.Callback):
         return self.gone is not None
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.parent_gone():
+        # every DDP rank must stop at the same epoch (a rank left waiting for the others would hang the job): stop
+        # when any rank's starter is gone
+        gone = trainer.strategy.reduce_boolean_decision(self.parent_gone(), all=False)
+        if gone and self.gone is None:
+            self.gone = (-1, None)  # another rank's starter
+        if gone:
             log.error("the process that started this trainer (pid %s) is gone: stopping after epoch %d",
                       self.gone[0], trainer.current_epoch)
             trainer.should_stop = True

@@ -3,6 +3,9 @@
 Look up the spec, resolve the user's config against it, let the chain fill in what its store decides, then
 either fit a closed-form model from the store (the chain knows how) or train `members` networks with
 Lightning (regformer.train.harness), and save the result as one model.pt.
+
+Under DDP every rank runs this; global rank 0 alone writes model.pt (after the ranks' last barrier), and a
+closed-form model is fitted by rank 0 alone (the other ranks return at once).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from regformer.models.outputs import huber_loss, mse_loss, poisson_loss, soft_bi
 from regformer.models.registry import CLOSED_FORM, ModelSpec, get_spec, resolve_model_config
 from regformer.models.saved import save_trained
 from regformer.train import harness
+from regformer.train.ranks import global_rank, is_global_zero
 from regformer.train.recipes import RESUMABLE_KEYS
 from regformer.train.runlock import run_lock
 
@@ -93,16 +97,22 @@ def _train_locked(chain, spec: ModelSpec, model_name: str, arch: dict, training:
                   run_dir: Path, trainer_cfg: dict | None, seed: int) -> dict:
     """train_model's body, run while the run folder's lock is held."""
     if spec.kind == CLOSED_FORM:
+        if not is_global_zero():
+            log.info("rank %d: %s is fitted in closed form by rank 0 alone", global_rank(), model_name)
+            return {}
         L.seed_everything(seed, workers=True)
         model = spec.build(**arch)
         started = time.perf_counter()
         summary, n_members = chain.fit_closed_form(model, store_path, training, seed), 1
         summary["training_seconds"] = round(time.perf_counter() - started, 1)
+        summary.update(device="cpu", devices=1, num_nodes=1, effective_batch_size=None, lr_scaled=False)
     else:
         members, summaries = fit_members(chain, spec, arch, training, store_path, run_dir, trainer_cfg or {}, seed)
         n_members = len(members)
         model = members[0] if n_members == 1 else SeedEnsemble(members)
         summary = _ensemble_summary(summaries)
+        if not is_global_zero():
+            return summary
     save_trained({"name": model_name, "chain": chain.name, "kind": spec.kind, "arch": arch, "training": training,
                   "summary": summary, "members": n_members, "model": model}, out_model)
     log.info("saved %s (%s)", out_model, summary)
