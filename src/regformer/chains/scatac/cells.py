@@ -20,9 +20,10 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import accuracy_score, adjusted_rand_score, f1_score, normalized_mutual_info_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from regformer.chains.scatac.dataset import collate, load_ragged
+from regformer.chains.scatac.dataset import load_ragged, pad_sentences, subsample_sentence
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import store_summary
 from regformer.models.saved import load_trained
 
 log = logging.getLogger(__name__)
@@ -31,21 +32,32 @@ EMBEDDINGS = {"atacformer": "X_atacformer", "atacformer_mean": "X_atacformer_mea
 
 
 @torch.inference_mode()
-def embed_store(model, store_path: str | Path, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """(<cls>, mean) embeddings of every cell of the store, in row order, from its whole (unmasked) sentence."""
+def embed_store(model, store_path: str | Path, batch_size: int = 32,
+                n_views: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(<cls>, mean) embeddings of every cell of the store in row order, and the supervised head's cell-type
+    logits (None without a head). A model trained on fixed-size subsamples (sentence_budget) embeds the mean of
+    n_views seeded subsamples of each cell, as it was trained; otherwise the whole (unmasked) sentence."""
     import h5py
 
     with h5py.File(store_path, "r") as h5:
         n = len(h5["cells/barcode"])
         tokens = load_ragged(h5, "tokens", np.arange(n))
     model = model.eval()
-    cls, mean = [], []
-    for i in range(0, n, batch_size):
-        batch = collate([{"x": t, "y": np.zeros(1, np.int8), "row": i} for t in tokens[i:i + batch_size]])
-        c, m = model.embed_cells(batch["x"])
-        cls.append(c.float().numpy())
-        mean.append(m.float().numpy())
-    return np.concatenate(cls), np.concatenate(mean)
+    budget, n_chroms = getattr(model, "sentence_budget", 0), len(store_summary(store_path)["chroms"])
+    views = [tokens] if not budget else [
+        [subsample_sentence(t, n_chroms, budget, np.random.default_rng([view, row]))[0] for row, t in enumerate(tokens)]
+        for view in range(n_views)]
+    head = getattr(model, "label_head", None)
+    cls, mean, logits = [], [], []
+    for sentences in views:
+        for i in range(0, n, batch_size):
+            c, m = model.embed_cells(pad_sentences(sentences[i:i + batch_size]))
+            cls.append(c.float().numpy())
+            mean.append(m.float().numpy())
+            if head is not None:
+                logits.append(head(c).float().numpy())
+    cls, mean = (np.concatenate(a).reshape(len(views), n, -1).mean(0) for a in (cls, mean))
+    return cls, mean, np.concatenate(logits).reshape(len(views), n, -1).mean(0) if logits else None
 
 
 def read_labels(path: str | Path, column: str, barcodes: pd.Index) -> pd.Series:
@@ -120,7 +132,7 @@ def write_cells(model_path: str | Path, store_path: str | Path, cells_qc: str | 
         for name in ("val", "test"):
             split[h5[f"index/{name}"][:]] = name
     adata.obs["split"] = pd.Categorical(split)
-    adata.obsm["X_atacformer"], adata.obsm["X_atacformer_mean"] = embed_store(model, store_path)
+    adata.obsm["X_atacformer"], adata.obsm["X_atacformer_mean"], head_logits = embed_store(model, store_path)
     labels = read_labels(labels_path, label_column, adata.obs_names) if labels_path else None
     if labels is not None:
         adata.obs["label"] = pd.Categorical(labels)
@@ -135,7 +147,11 @@ def write_cells(model_path: str | Path, store_path: str | Path, cells_qc: str | 
         adata.obsp.pop(f"{rep}_distances", None)
         adata.obsp.pop(f"{rep}_connectivities", None)
     adata.obs.drop(columns=["_leiden"], inplace=True, errors="ignore")
+    from regformer.chains.scatac.supervised import cell_type_scores
+
     result = {"embeddings": metrics, "n_cells": int(adata.n_obs), "labelled": labels is not None,
+              "cell_type": cell_type_scores(adata, labels, head_logits, store_summary(store_path).get("label_names", []),
+                                            train, test, seed),
               "n_labelled": int(labels.notna().sum()) if labels is not None else 0}
     with atomic_path(out_h5ad) as tmp:
         adata.write_h5ad(tmp)
