@@ -48,3 +48,50 @@ def test_supervised_and_contrastive_terms_add_to_the_loss_and_train_their_heads(
     assert total > base  # the same masked-tile loss (shared weights) plus two positive terms
     total.backward()
     assert both.label_head[0].weight.grad.abs().sum() > 0 and both.view_head[0].weight.grad.abs().sum() > 0
+
+
+@pytest.fixture(scope="module")
+def independent_depth(tmp_path_factory):
+    """Generated cells of 3 types whose depth (log-normal, sd 0.8) is drawn independently of the type."""
+    from regformer.chains.scatac.qc import import_and_qc
+    from regformer.chains.scatac.sentences import build_sentence_store
+    from regformer.chains.scatac.synthetic import simulate_scatac
+
+    root = tmp_path_factory.mktemp("depth")
+    raw = [root / n for n in ("f.tsv.gz", "sizes.tsv", "labels.tsv", "genes.gtf")]
+    simulate_scatac(*raw, chrom_lengths={"chr1": 1_000_000, "chr2": 1_000_000}, cells_per_type=20, shared_peaks=30,
+                    type_peaks=20, mean_fragments=300, frip=0.8, depth_sd=0.8)
+    import_and_qc(raw[0], root / "cells_qc.h5ad", root / "qc.json", root / "qc.png", raw[1],
+                  {"min_fragments": 20, "n_comps": 5})
+    build_sentence_store(root / "cells_qc.h5ad", root / "store.h5", split={"train": 0.6, "val": 0.2, "test": 0.2},
+                         labels_path=raw[2])
+    return root
+
+
+def _depth_pc1(root, name, recipe) -> dict:
+    import anndata as ad
+    from scipy.stats import spearmanr
+    from sklearn.decomposition import PCA
+
+    from regformer.chains.scatac.cells import embed_store
+    from regformer.chains.scatac.specs import MODELS
+    from regformer.models.saved import load_trained
+    from regformer.stages import train
+
+    cfg = {"size": "demo", "max_epochs": 8, "batch_size": 8, "lr": 0.003, "d_model": 16, "n_layers": 1, "n_heads": 2,
+           "ff_dim": 32, **recipe}
+    train("scatac", root / "store.h5", "atacformer", cfg, root / name / "model.pt",
+          trainer_cfg={"accelerator": "cpu", "progress_bar": False})
+    depth = ad.read_h5ad(root / "cells_qc.h5ad").obs["n_fragment"].to_numpy()
+    embeddings, _ = embed_store(load_trained(root / name / "model.pt", MODELS)[1], root / "store.h5")
+    return {k: abs(spearmanr(PCA(1, random_state=0).fit_transform(e)[:, 0], depth).statistic)
+            for k, e in embeddings.items()}
+
+
+def test_budget_views_and_contrastive_term_take_depth_out_of_the_embedding(independent_depth):
+    whole = _depth_pc1(independent_depth, "whole", {})
+    views = _depth_pc1(independent_depth, "views", {"budget_quantile": 0.1, "contrastive_weight": 1.0})
+    print({"whole": whole, "views": views})
+    assert whole["X_atacformer"] > 0.5 and whole["X_atacformer_mean"] > 0.5  # masked tiles alone: depth is PC1
+    assert views["X_atacformer"] < whole["X_atacformer"] - 0.15
+    assert views["X_atacformer_mean"] < 0.2 and views["X_atacformer_tfidf"] < 0.2

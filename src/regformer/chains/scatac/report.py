@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from regformer.chains.scatac.cells import EMBEDDINGS
 from regformer.chains.scatac.plots import roc_figure, umap_grid, val_auroc_figure
 from regformer.chains.scatac.specs import MODELS
 from regformer.io.stores import store_summary
@@ -98,16 +99,16 @@ def _cells_section(inputs: dict) -> str:
     cells = ad.read_h5ad(inputs["cells"])
     umaps = {name: cells.obsm[f"X_umap_{name}"] for name in result["embeddings"]}
     colours = {"Leiden": {name: cells.obs[f"leiden_{rep}"].to_numpy() for name, rep in
-                          (("atacformer", "X_atacformer"), ("atacformer_mean", "X_atacformer_mean"),
-                           ("spectral", "X_spectral"))}}
+                          EMBEDDINGS.items() if f"leiden_{rep}" in cells.obs}}
     crosstabs = ""
     if "label" in cells.obs:
         colours = {"label": cells.obs["label"].astype(str).to_numpy(), **colours}
         crosstabs = "".join(_crosstab(cells, rep) for rep in ("X_atacformer", "X_spectral"))
     note = ("ari / nmi: Leiden clusters (scanpy, kNN graph of the embedding, the resolution whose cluster count is "
             "closest to the number of labels) against the labels; knn_accuracy / knn_macro_f1: 15-nearest-neighbour "
-            "transfer of labels from training to test cells. atacformer is the &lt;cls&gt; output, atacformer_mean the "
-            "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds all three (obsm). "
+            "transfer of labels from training to test cells. atacformer is the &lt;cls&gt; output, atacformer_tfidf "
+            "the mean of tile outputs weighted by each tile's inverse document frequency, atacformer_mean the "
+            "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds them all (obsm). "
             f"|Spearman| of each embedding's first principal component with fragments per cell (depth, not "
             f"identity; lower is better): {depth}.")
     if not result["labelled"]:

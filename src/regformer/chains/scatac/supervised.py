@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 
 def _scores(truth: np.ndarray, guess: np.ndarray) -> dict:
@@ -29,7 +31,9 @@ def cell_type_scores(adata, labels: pd.Series | None, head_logits: np.ndarray | 
     fit, ask = train & known, test & known
     if not ask.any() or len(set(y[fit])) < 2:
         return {}
-    logistic = LogisticRegression(max_iter=2000, random_state=seed).fit(adata.obsm["X_spectral"][fit], y[fit])
+    # spectral coordinates are eigenvector entries (tiny values): standardized, or the L2 penalty flattens them
+    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
+    logistic.fit(adata.obsm["X_spectral"][fit], y[fit])
     result = {"logistic_spectral": _scores(y[ask], logistic.predict(adata.obsm["X_spectral"][ask]))}
     if head_logits is not None:
         guess = np.asarray(label_names, dtype=object)[head_logits[ask].argmax(1)]
