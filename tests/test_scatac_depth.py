@@ -95,3 +95,22 @@ def test_budget_views_and_contrastive_term_take_depth_out_of_the_embedding(indep
     assert whole["X_atacformer"] > 0.5 and whole["X_atacformer_mean"] > 0.5  # masked tiles alone: depth is PC1
     assert views["X_atacformer"] < whole["X_atacformer"] - 0.15
     assert views["X_atacformer_mean"] < 0.2 and views["X_atacformer_tfidf"] < 0.2
+
+
+def test_supervised_head_is_scored_beside_logistic_regression_on_spectral(independent_depth, tmp_path):
+    from regformer.chains.scatac.cells import write_cells
+    from regformer.io.stores import store_summary
+    from regformer.stages import train
+
+    root = independent_depth
+    assert store_summary(root / "store.h5")["label_names"] == ["type0", "type1", "type2"]
+    cfg = {"size": "demo", "max_epochs": 2, "batch_size": 8, "d_model": 16, "n_layers": 1, "n_heads": 2, "ff_dim": 32,
+           "supervised_weight": 1.0}
+    train("scatac", root / "store.h5", "atacformer", cfg, tmp_path / "model.pt",
+          trainer_cfg={"accelerator": "cpu", "progress_bar": False})
+    result = write_cells(tmp_path / "model.pt", root / "store.h5", root / "cells_qc.h5ad", tmp_path / "cells.h5ad",
+                         tmp_path / "clustering.json", root / "labels.tsv", "cell_type")
+    head, logistic = result["cell_type"]["atacformer_head"], result["cell_type"]["logistic_spectral"]
+    assert head["n_test"] == logistic["n_test"] == 12 and 0 <= head["macro_f1"] <= 1
+    assert set(head["per_class_accuracy"]) == {"type0", "type1", "type2"}
+    assert logistic["accuracy"] > 0.8  # the types are separable in the spectral embedding

@@ -10,7 +10,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from regformer.chains.scatac.cells import EMBEDDINGS
 from regformer.chains.scatac.plots import roc_figure, umap_grid, val_auroc_figure
 from regformer.chains.scatac.specs import MODELS
 from regformer.io.stores import store_summary
@@ -98,8 +97,7 @@ def _cells_section(inputs: dict) -> str:
     depth = ", ".join(f"{name} {m['depth_pc1_spearman']:.2f}" for name, m in result["embeddings"].items())
     cells = ad.read_h5ad(inputs["cells"])
     umaps = {name: cells.obsm[f"X_umap_{name}"] for name in result["embeddings"]}
-    colours = {"Leiden": {name: cells.obs[f"leiden_{rep}"].to_numpy() for name, rep in
-                          EMBEDDINGS.items() if f"leiden_{rep}" in cells.obs}}
+    colours = {"Leiden": {name: cells.obs[f"leiden_X_{name}"].to_numpy() for name in result["embeddings"]}}
     crosstabs = ""
     if "label" in cells.obs:
         colours = {"label": cells.obs["label"].astype(str).to_numpy(), **colours}
