@@ -27,7 +27,8 @@ RECIPES = {
     "budget25": {"budget_quantile": 0.25},
     "contrast": {"budget_quantile": 0.1, "contrastive_weight": 1.0},
     "contrast25": {"budget_quantile": 0.25, "contrastive_weight": 1.0},
-    "supervised": {"budget_quantile": 0.1, "contrastive_weight": 1.0, "supervised_weight": 1.0},
+    "contrast25w": {"budget_quantile": 0.25, "contrastive_weight": 0.1},
+    "supervised": {"supervised_weight": 1.0},
 }
 DATASETS = {  # (model settings, QC settings) as in config.yaml / workflow/configs/scatac_pbsmall.yaml
     "demo": ({"size": "demo", "max_epochs": 12, "batch_size": 8, "lr": 0.003}, {"min_fragments": 100, "n_comps": 10}),
