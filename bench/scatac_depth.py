@@ -28,6 +28,9 @@ RECIPES = {
     "contrast": {"budget_quantile": 0.1, "contrastive_weight": 1.0},
     "contrast25": {"budget_quantile": 0.25, "contrastive_weight": 1.0},
     "contrast25w": {"budget_quantile": 0.25, "contrastive_weight": 0.1},
+    # after the change that keeps the masked-tile loss on whole sentences (views only for the contrastive term)
+    "views25w": {"budget_quantile": 0.25, "contrastive_weight": 0.1},
+    "views25": {"budget_quantile": 0.25, "contrastive_weight": 1.0},
     "supervised": {"supervised_weight": 1.0},
 }
 DATASETS = {  # (model settings, QC settings) as in config.yaml / workflow/configs/scatac_pbsmall.yaml

@@ -38,11 +38,11 @@ def test_supervised_and_contrastive_terms_add_to_the_loss_and_train_their_heads(
     assert AtacFormer(**TINY, n_labels=0, supervised_weight=1.0).label_head is None  # no labels: head off
     both.load_state_dict(plain.state_dict(), strict=False)
     items = [{"x": _sentence([[0, 2], [5], [9]]), "y": np.zeros(12, np.int8), "row": 0, "label": 1,
-              "x2": _sentence([[0], [5], [9, 11]])},
+              "x2": _sentence([[0], [5], [9, 11]]), "x3": _sentence([[2], [5], [9]])},
              {"x": _sentence([[1], [6, 7], []]), "y": np.ones(12, np.int8), "row": 1, "label": IGNORE,
-              "x2": _sentence([[1], [7], []])}]
+              "x2": _sentence([[1], [7], []]), "x3": _sentence([[1], [6], []])}]
     batch = collate(items)
-    assert batch["x2"].shape[0] == 2 and batch["label"].tolist() == [1, IGNORE]
+    assert batch["x2"].shape[0] == batch["x3"].shape[0] == 2 and batch["label"].tolist() == [1, IGNORE]
     base = plain.training_loss(plain(batch["x"]), batch)
     total = both.training_loss(both(batch["x"]), batch)
     assert total > base  # the same masked-tile loss (shared weights) plus two positive terms
@@ -91,10 +91,8 @@ def _depth_pc1(root, name, recipe) -> dict:
 def test_budget_views_and_contrastive_term_take_depth_out_of_the_embedding(independent_depth):
     whole = _depth_pc1(independent_depth, "whole", {})
     views = _depth_pc1(independent_depth, "views", {"budget_quantile": 0.1, "contrastive_weight": 1.0})
-    print({"whole": whole, "views": views})
     assert whole["X_atacformer"] > 0.5 and whole["X_atacformer_mean"] > 0.5  # masked tiles alone: depth is PC1
-    assert views["X_atacformer"] < whole["X_atacformer"] - 0.15
-    assert views["X_atacformer_mean"] < 0.2 and views["X_atacformer_tfidf"] < 0.2
+    assert max(views.values()) < 0.2  # measured 0.62 / 0.61 / 0.52 -> 0.035 / 0.005 / 0.002
 
 
 def test_supervised_head_is_scored_beside_logistic_regression_on_spectral(independent_depth, tmp_path):

@@ -13,8 +13,8 @@ Two optional terms shape the <cls> cell embedding (regformer.chains.scatac.datas
 - the summary's supervised loss: an MLP on <cls> predicts the cell type (batch["label"], -100 unknown) with
   weight supervised_weight (off without labels: n_labels 0);
 - a contrastive term (contrastive_weight): <cls> of two independent fixed-size subsamples of one cell's open
-  tiles (batch["x"], batch["x2"]) must find each other in the batch (InfoNCE), so what the embedding carries is
-  what the cell's tiles share, not how many there are.
+  tiles (batch["x2"], batch["x3"]) must find each other in the batch (InfoNCE), so what the embedding carries is
+  what the cell's tiles share, not how many there are. The masked-tile loss stays on whole sentences.
 """
 
 from __future__ import annotations
@@ -135,13 +135,13 @@ class AtacFormer(nn.Module):
         if self.label_head is not None and "label" in batch and (batch["label"] >= 0).any():
             loss = loss + self.supervised_weight * F.cross_entropy(output["label_logits"].float(), batch["label"].long(),
                                                                    ignore_index=IGNORE)
-        if self.view_head is not None and "x2" in batch and len(batch["x2"]) > 1:
-            loss = loss + self.contrastive_weight * self.view_loss(output["cls"], batch["x2"])
+        if self.view_head is not None and "x3" in batch and len(batch["x2"]) > 1:
+            loss = loss + self.contrastive_weight * self.view_loss(batch["x2"], batch["x3"])
         return loss
 
-    def view_loss(self, cls: torch.Tensor, x2: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    def view_loss(self, x2: torch.Tensor, x3: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
         """Symmetric InfoNCE: each cell's first view must pick its second view among the batch's cells."""
-        z1 = F.normalize(self.view_head(cls).float(), dim=-1)
+        z1 = F.normalize(self.view_head(self.encode(x3)[0][:, 0]).float(), dim=-1)
         z2 = F.normalize(self.view_head(self.encode(x2)[0][:, 0]).float(), dim=-1)
         logits = z1 @ z2.T / temperature
         same = torch.arange(len(z1), device=z1.device)

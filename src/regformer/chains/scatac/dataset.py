@@ -5,10 +5,10 @@ A batch is {"x": (n, L) token ids padded with <pad>, "codes": the same (what a c
 sentence), "rows": store rows}. Training draws a fresh removal every epoch from torch's seeded generator;
 validation and test remove the same tiles every time (seeded by the cell's row), so scores repeat.
 
-Depth (budget_quantile > 0): a training cell shows the model a random subsample of `budget` of its open tiles
-(the quantile of training cells' tile counts), the rest unknown (-100), so deep and shallow cells look alike;
-"x2" is a second, independent subsample of the same cell (the contrastive term's other view). "label" is the
-cell type's index (-100 unknown) for the supervised head. Validation and test use whole sentences.
+Depth (budget_quantile > 0): besides its masked whole sentence, a training cell gives "x2" and "x3", two
+independent random subsamples of `budget` of its open tiles (the quantile of training cells' tile counts): the
+contrastive term's two views, the same size whatever the cell's depth. "label" is the cell type's index (-100
+unknown) for the supervised head. Validation and test use whole sentences.
 """
 
 from __future__ import annotations
@@ -96,15 +96,11 @@ class SentenceDataset(Dataset):
         row = int(self.rows[i])
         seed = int(torch.randint(2**62, ())) if self.train else [self.seed, row]
         rng = np.random.default_rng(seed)
-        tokens, overflow = self.tokens[i], self.overflow[i]
-        budgeted = self.train and self.budget > 0
-        if budgeted:
-            tokens, dropped = subsample_sentence(tokens, self.n_chroms, self.budget, rng)
-            overflow = np.concatenate([overflow, dropped]).astype(np.int64)
-        x, y = mask_sentence(tokens, overflow, self.n_chroms, self.n_tiles, self.mask_ratio, rng)
+        x, y = mask_sentence(self.tokens[i], self.overflow[i], self.n_chroms, self.n_tiles, self.mask_ratio, rng)
         item = {"x": x, "y": y, "row": row, "label": int(self.labels[i])}
-        if budgeted:
-            item["x2"] = subsample_sentence(self.tokens[i], self.n_chroms, self.budget, rng)[0]
+        if self.train and self.budget > 0:  # two independent fixed-size views for the contrastive term
+            for key in ("x2", "x3"):
+                item[key] = subsample_sentence(self.tokens[i], self.n_chroms, self.budget, rng)[0]
         return item
 
 
@@ -123,8 +119,9 @@ def collate(items: list[dict]) -> dict:
              "rows": torch.tensor([it["row"] for it in items])}
     if "label" in items[0]:
         batch["label"] = torch.tensor([it["label"] for it in items])
-    if "x2" in items[0]:
-        batch["x2"] = pad_sentences([it["x2"] for it in items])
+    for key in ("x2", "x3"):
+        if key in items[0]:
+            batch[key] = pad_sentences([it[key] for it in items])
     return batch
 
 
