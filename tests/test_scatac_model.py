@@ -92,3 +92,13 @@ def test_one_training_step_evaluation_and_cell_embeddings(demo_store, tmp_path):
     spectral = json.loads((tmp_path / "clustering.json").read_text())["embeddings"]["spectral"]
     assert spectral == result["embeddings"]["spectral"] and spectral["ari"] > 0.5  # the types are separable
     assert 0 <= spectral["depth_pc1_spearman"] <= 1
+    from regformer.chains.scatac.report import write_scatac_report
+
+    inputs = {"store": store, "qc": demo_store / "qc.json", "qc_figure": demo_store / "qc.png",
+              "cells": tmp_path / "cells.h5ad", "clustering": tmp_path / "clustering.json"}
+    html = write_scatac_report(tmp_path / "report.html", "demo", {"atacformer": tmp_path / "a",
+                                                                  "open_frequency": tmp_path / "f"}, inputs).read_text()
+    assert "Leiden clusters of X_atacformer (rows) x labels" in html and "logistic_spectral" in html
+    assert "validation AUROC per epoch" in html and "atacformer_tfidf" in html
+    scores = result["cell_type"]["logistic_spectral"]
+    assert scores["n_test"] == 7 and 0 <= scores["macro_f1"] <= 1 and "atacformer_head" not in result["cell_type"]

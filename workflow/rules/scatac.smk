@@ -49,6 +49,7 @@ rule scatac_qc:
 rule scatac_sentences:
     input:
         cells="results/scatac/{dataset}/qc/cells_qc.h5ad",
+        labels=lambda wc: scatac_files.file(wc, "labels"),
     output:
         store="results/scatac/{dataset}/sentences.h5",
     log:

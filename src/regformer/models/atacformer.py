@@ -8,6 +8,13 @@ Per the atacFormer summary: factorized embedding (V x k, then k x d), pre-norm e
 is torch.nn.functional.scaled_dot_product_attention with a padding mask (fused / flash kernels on GPUs), and a
 decoder that compresses each <eos_c> output to 64 and concatenates it with the 64-d embedding of every tile
 of chromosome c; an MLP gives 3 states (0 closed, 1 open and in the sentence, 2 open and removed).
+
+Two optional terms shape the <cls> cell embedding (regformer.chains.scatac.dataset makes the batches):
+- the summary's supervised loss: an MLP on <cls> predicts the cell type (batch["label"], -100 unknown) with
+  weight supervised_weight (off without labels: n_labels 0);
+- a contrastive term (contrastive_weight): <cls> of two independent fixed-size subsamples of one cell's open
+  tiles (batch["x2"], batch["x3"]) must find each other in the batch (InfoNCE), so what the embedding carries is
+  what the cell's tiles share, not how many there are. The masked-tile loss stays on whole sentences.
 """
 
 from __future__ import annotations
@@ -51,10 +58,17 @@ class AtacFormer(nn.Module):
 
     def __init__(self, chrom_tiles: list[int], d_model: int = 512, n_layers: int = 12, n_heads: int = 8,
                  ff_dim: int = 2048, embed_dim: int | None = 64, decoder_dim: int = 64, decoder_hidden: int = 128,
-                 dropout: float = 0.1, state_weighting: str = "balanced"):
+                 dropout: float = 0.1, state_weighting: str = "balanced", n_labels: int = 0,
+                 supervised_weight: float = 0.0, contrastive_weight: float = 0.0, sentence_budget: int = 0):
         super().__init__()
         self.n_chroms, self.n_tiles = len(chrom_tiles), int(sum(chrom_tiles))
         self.state_weighting = state_weighting
+        self.supervised_weight, self.contrastive_weight = supervised_weight, contrastive_weight
+        self.sentence_budget = sentence_budget  # tiles per embedded view (0: whole sentences); see cells.embed_store
+        self.label_head = (nn.Sequential(nn.Linear(d_model, decoder_hidden), nn.GELU(), nn.Linear(decoder_hidden, n_labels))
+                           if n_labels and supervised_weight > 0 else None)
+        self.view_head = (nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, decoder_dim))
+                          if contrastive_weight > 0 else None)
         vocab = self.n_tiles + N_SPECIAL + self.n_chroms
         tile_dim = embed_dim or d_model
         self.embed = nn.Embedding(vocab, tile_dim, padding_idx=PAD)
@@ -92,7 +106,15 @@ class AtacFormer(nn.Module):
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         h, real = self.encode(x)
         weights = real.unsqueeze(-1).to(h.dtype)
-        return {"prediction": self.decode(h, x), "cls": h[:, 0], "mean": (h * weights).sum(1) / weights.sum(1)}
+        out = {"prediction": self.decode(h, x), "cls": h[:, 0], "mean": (h * weights).sum(1) / weights.sum(1)}
+        if self.label_head is not None:
+            out["label_logits"] = self.label_head(h[:, 0])
+        return out
+
+    @torch.inference_mode()
+    def predict_labels(self, x: torch.Tensor) -> torch.Tensor:
+        """Cell-type logits (batch, n_labels) from <cls> (the supervised head; it must exist)."""
+        return self.label_head(self.encode(x)[0][:, 0])
 
     @torch.inference_mode()
     def embed_cells(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -109,4 +131,18 @@ class AtacFormer(nn.Module):
         if self.state_weighting == "balanced":
             counts = torch.bincount(target[target >= 0], minlength=3).float()
             weight = torch.where(counts > 0, counts.sum() / (3 * counts.clamp(min=1)), torch.zeros_like(counts))
-        return F.cross_entropy(logits, target, weight=weight, ignore_index=IGNORE)
+        loss = F.cross_entropy(logits, target, weight=weight, ignore_index=IGNORE)
+        if self.label_head is not None and "label" in batch and (batch["label"] >= 0).any():
+            loss = loss + self.supervised_weight * F.cross_entropy(output["label_logits"].float(), batch["label"].long(),
+                                                                   ignore_index=IGNORE)
+        if self.view_head is not None and "x3" in batch and len(batch["x2"]) > 1:
+            loss = loss + self.contrastive_weight * self.view_loss(batch["x2"], batch["x3"])
+        return loss
+
+    def view_loss(self, x2: torch.Tensor, x3: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+        """Symmetric InfoNCE: each cell's first view must pick its second view among the batch's cells."""
+        z1 = F.normalize(self.view_head(self.encode(x3)[0][:, 0]).float(), dim=-1)
+        z2 = F.normalize(self.view_head(self.encode(x2)[0][:, 0]).float(), dim=-1)
+        logits = z1 @ z2.T / temperature
+        same = torch.arange(len(z1), device=z1.device)
+        return (F.cross_entropy(logits, same) + F.cross_entropy(logits.T, same)) / 2

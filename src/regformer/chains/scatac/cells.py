@@ -2,6 +2,7 @@
 embedding, by Leiden clusters (scanpy) against the labels (ARI, NMI) and kNN label transfer train -> test cells.
 
 Writes results/scatac/<dataset>/cells.h5ad (scanpy opens it: QC in obs, obsm X_atacformer, X_atacformer_mean,
+X_atacformer_tfidf,
 X_spectral and their UMAPs, Leiden clusters in obs) and clustering.json.
 """
 
@@ -20,32 +21,60 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import accuracy_score, adjusted_rand_score, f1_score, normalized_mutual_info_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from regformer.chains.scatac.dataset import collate, load_ragged
+from regformer.chains.scatac.dataset import load_ragged, pad_sentences, subsample_sentence
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import store_summary
+from regformer.models.atacformer import N_SPECIAL
 from regformer.models.saved import load_trained
 
 log = logging.getLogger(__name__)
 
-EMBEDDINGS = {"atacformer": "X_atacformer", "atacformer_mean": "X_atacformer_mean", "spectral": "X_spectral"}
+EMBEDDINGS = {"atacformer": "X_atacformer", "atacformer_mean": "X_atacformer_mean",
+              "atacformer_tfidf": "X_atacformer_tfidf", "spectral": "X_spectral"}
+
+
+def tile_idf(store_path: str | Path) -> np.ndarray:
+    """Inverse document frequency of each tile over training cells, log(1 + n / (1 + cells open)): the weight
+    of a tile's output in the TF-IDF-pooled embedding (ubiquitous tiles say little about a cell's type)."""
+    from regformer.chains.scatac.chain import open_counts
+
+    counts, n_cells = open_counts(store_path, "train")
+    return np.log1p(n_cells / (1.0 + counts)).astype(np.float32)
 
 
 @torch.inference_mode()
-def embed_store(model, store_path: str | Path, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """(<cls>, mean) embeddings of every cell of the store, in row order, from its whole (unmasked) sentence."""
+def embed_store(model, store_path: str | Path, batch_size: int = 32,
+                n_views: int = 4) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """({obsm key: embedding} for <cls>, the mean over tokens and the IDF-weighted mean over tile tokens, every
+    cell of the store in row order; the supervised head's cell-type logits or None). A model trained on
+    fixed-size subsamples (sentence_budget) embeds the mean of n_views seeded subsamples of each cell, as it was
+    trained; otherwise the whole (unmasked) sentence."""
     import h5py
 
     with h5py.File(store_path, "r") as h5:
         n = len(h5["cells/barcode"])
         tokens = load_ragged(h5, "tokens", np.arange(n))
     model = model.eval()
-    cls, mean = [], []
-    for i in range(0, n, batch_size):
-        batch = collate([{"x": t, "y": np.zeros(1, np.int8), "row": i} for t in tokens[i:i + batch_size]])
-        c, m = model.embed_cells(batch["x"])
-        cls.append(c.float().numpy())
-        mean.append(m.float().numpy())
-    return np.concatenate(cls), np.concatenate(mean)
+    budget, n_chroms = getattr(model, "sentence_budget", 0), len(store_summary(store_path)["chroms"])
+    weight_of = torch.from_numpy(np.r_[np.zeros(N_SPECIAL + n_chroms, np.float32), tile_idf(store_path)])
+    views = [tokens] if not budget else [
+        [subsample_sentence(t, n_chroms, budget, np.random.default_rng([view, row]))[0] for row, t in enumerate(tokens)]
+        for view in range(n_views)]
+    head = getattr(model, "label_head", None)
+    parts: dict[str, list] = {"X_atacformer": [], "X_atacformer_mean": [], "X_atacformer_tfidf": [], "logits": []}
+    for sentences in views:
+        for i in range(0, n, batch_size):
+            x = pad_sentences(sentences[i:i + batch_size])
+            h, real = model.encode(x)
+            weights = (weight_of[x] * real).unsqueeze(-1)
+            parts["X_atacformer"].append(h[:, 0])
+            parts["X_atacformer_mean"].append((h * real.unsqueeze(-1)).sum(1) / real.sum(1, keepdim=True))
+            parts["X_atacformer_tfidf"].append((h * weights).sum(1) / weights.sum(1).clamp(min=1e-6))
+            if head is not None:
+                parts["logits"].append(head(h[:, 0]))
+    out = {k: torch.cat(v).float().numpy().reshape(len(views), n, -1).mean(0) for k, v in parts.items() if v}
+    return {k: v for k, v in out.items() if k != "logits"}, out.get("logits")
 
 
 def read_labels(path: str | Path, column: str, barcodes: pd.Index) -> pd.Series:
@@ -120,7 +149,8 @@ def write_cells(model_path: str | Path, store_path: str | Path, cells_qc: str | 
         for name in ("val", "test"):
             split[h5[f"index/{name}"][:]] = name
     adata.obs["split"] = pd.Categorical(split)
-    adata.obsm["X_atacformer"], adata.obsm["X_atacformer_mean"] = embed_store(model, store_path)
+    embeddings, head_logits = embed_store(model, store_path)
+    adata.obsm.update(embeddings)
     labels = read_labels(labels_path, label_column, adata.obs_names) if labels_path else None
     if labels is not None:
         adata.obs["label"] = pd.Categorical(labels)
@@ -135,7 +165,11 @@ def write_cells(model_path: str | Path, store_path: str | Path, cells_qc: str | 
         adata.obsp.pop(f"{rep}_distances", None)
         adata.obsp.pop(f"{rep}_connectivities", None)
     adata.obs.drop(columns=["_leiden"], inplace=True, errors="ignore")
+    from regformer.chains.scatac.supervised import cell_type_scores
+
     result = {"embeddings": metrics, "n_cells": int(adata.n_obs), "labelled": labels is not None,
+              "cell_type": cell_type_scores(adata, labels, head_logits, store_summary(store_path).get("label_names", []),
+                                            train, test, seed),
               "n_labelled": int(labels.notna().sum()) if labels is not None else 0}
     with atomic_path(out_h5ad) as tmp:
         adata.write_h5ad(tmp)

@@ -9,7 +9,7 @@ import numpy as np
 
 from regformer.chain_interface import Predictions
 from regformer.chains.base import ChainBase
-from regformer.chains.scatac.dataset import SentenceDataModule, load_ragged
+from regformer.chains.scatac.dataset import SentenceDataModule, load_ragged, sentence_budget
 from regformer.chains.scatac.metrics import RemovedTileAUROC, masked_tile_metrics, removed_score
 from regformer.chains.scatac.specs import CHAIN, MODELS
 from regformer.evaluate.runner import write_prediction_file
@@ -39,15 +39,22 @@ class ScatacChain(ChainBase):
     eval_batch_size = 16
 
     def arch_for_store(self, spec, arch: dict, user_config: dict, store_path) -> dict:
-        """The store's tiles per chromosome (its vocabulary) replace the full-size default."""
+        """The store's tiles per chromosome (its vocabulary) replace the full-size default; its cell types set the
+        supervised head's classes (none without labels: the head is off); budget_quantile sets the tiles per
+        embedded view."""
         if "chrom_tiles" not in arch:
             return arch
-        return self.with_store_geometry(spec, arch, user_config, store_summary(store_path), ("chrom_tiles",))
+        summary = store_summary(store_path)
+        arch = self.with_store_geometry(spec, arch, user_config, summary, ("chrom_tiles",))
+        quantile = user_config.get("budget_quantile", spec.training.get("budget_quantile", 0.0))
+        return {**arch, "n_labels": len(summary.get("label_names", [])),
+                "sentence_budget": sentence_budget(store_path, quantile)}
 
     def datamodule(self, store_path, training: dict, num_workers: int = 0) -> SentenceDataModule:
         return SentenceDataModule(store_path, batch_size=training["batch_size"],
                                   mask_ratio=training.get("mask_ratio", 0.15), num_workers=num_workers,
-                                  seed=store_summary(store_path)["seed"])
+                                  seed=store_summary(store_path)["seed"],
+                                  budget=sentence_budget(store_path, training.get("budget_quantile", 0.0)))
 
     def fit_closed_form(self, model, store_path, training: dict, seed: int) -> dict:
         counts, n_cells = open_counts(store_path, "train")

@@ -1,4 +1,5 @@
-"""The scATAC chain's figures: QC (fragments per cell, fragment sizes, TSS enrichment), UMAPs, masked-tile ROC."""
+"""The scATAC chain's figures: QC (fragments per cell, fragment sizes, TSS enrichment), UMAPs, masked-tile ROC,
+validation AUROC per epoch."""
 
 from __future__ import annotations
 
@@ -36,19 +37,45 @@ def plot_qc(out_png: str | Path, obs: pd.DataFrame, frag_sizes: np.ndarray, thre
         Path(tmp).write_bytes(qc_figure(obs, frag_sizes, thresholds))
 
 
-def umap_grid(umaps: dict[str, np.ndarray], colours: dict[str, np.ndarray]) -> bytes:
-    """One row per embedding (its 2-d UMAP), one column per colouring (labels, Leiden clusters)."""
-    fig, axes = plt.subplots(len(umaps), len(colours), figsize=(4.2 * len(colours), 3.8 * len(umaps)), squeeze=False)
+def _scatter_categories(ax, xy: np.ndarray, values: np.ndarray) -> None:
+    """One colour per level; unlabelled cells ('nan') in grey, under the others."""
+    values = np.asarray(values).astype(str)
+    missing = values == "nan"
+    if missing.any():
+        ax.scatter(xy[missing, 0], xy[missing, 1], s=5, color="#bbbbbb", label="unlabelled")
+    for k, level in enumerate(sorted(set(values[~missing]))):
+        pick = values == level
+        ax.scatter(xy[pick, 0], xy[pick, 1], s=6, label=level, color=plt.cm.tab10(k % 10))
+
+
+def umap_grid(umaps: dict[str, np.ndarray], colours: dict[str, np.ndarray | dict],
+              depth: np.ndarray | None = None) -> bytes:
+    """One row per embedding (its 2-d UMAP), one column per colouring (labels, Leiden clusters: one array for
+    every embedding or one per embedding), and a last column of log10 fragments per cell when `depth` is given."""
+    n_cols = len(colours) + (depth is not None)
+    fig, axes = plt.subplots(len(umaps), n_cols, figsize=(4.2 * n_cols, 3.8 * len(umaps)), squeeze=False)
     for r, (emb, xy) in enumerate(umaps.items()):
         for c, (name, values) in enumerate(colours.items()):
             ax = axes[r, c]
-            for k, level in enumerate(pd.unique(values[emb] if isinstance(values, dict) else values)):
-                vals = values[emb] if isinstance(values, dict) else values
-                pick = np.asarray(vals) == level
-                ax.scatter(xy[pick, 0], xy[pick, 1], s=6, label=str(level), color=plt.cm.tab10(k % 10))
+            _scatter_categories(ax, xy, values[emb] if isinstance(values, dict) else values)
             ax.set(title=f"{emb}: {name}", xticks=[], yticks=[])
             if r == 0 or isinstance(values, dict):
                 ax.legend(fontsize=6, markerscale=2, loc="best")
+        if depth is not None:
+            ax = axes[r, -1]
+            points = ax.scatter(xy[:, 0], xy[:, 1], s=6, c=np.log10(np.maximum(depth, 1)), cmap="viridis")
+            fig.colorbar(points, ax=ax, label="log10 fragments")
+            ax.set(title=f"{emb}: fragments per cell", xticks=[], yticks=[])
+    return fig_to_png(fig)
+
+
+def val_auroc_figure(curves: dict[str, pd.Series]) -> bytes:
+    """Masked-tile validation AUROC per epoch, one line per model run."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.4))
+    for name, series in curves.items():
+        ax.plot(series.index, series.to_numpy(), marker="o", ms=3, label=name)
+    ax.set(xlabel="epoch", ylabel="validation AUROC", title="masked-tile AUROC, validation cells")
+    ax.legend(fontsize=8)
     return fig_to_png(fig)
 
 

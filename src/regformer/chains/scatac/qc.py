@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from regformer.chains.scatac.fragments import check_fragments, read_chrom_sizes
+from regformer.chains.scatac.fragments import check_fragments, dropped_fragments, read_chrom_sizes
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.logs import progress
@@ -58,8 +58,10 @@ def import_and_qc(fragments: str | Path, out_h5ad: str | Path, out_json: str | P
     import snapatac2 as snap
 
     s = {**QC_DEFAULTS, **{k: v for k, v in (settings or {}).items() if k in QC_DEFAULTS}}
-    sizes = read_chrom_sizes(chrom_sizes, s["chromosomes"])
-    counts = check_fragments(fragments, sizes, s["sorted_by"])
+    all_sizes = read_chrom_sizes(chrom_sizes)
+    sizes = read_chrom_sizes(chrom_sizes, s["chromosomes"]) if s["chromosomes"] else all_sizes
+    counts = check_fragments(fragments, sizes, s["sorted_by"], lengths=all_sizes)
+    dropped = dropped_fragments(fragments, counts, all_sizes, chrom_sizes)
     whitelist = None
     if s["whitelist"]:
         whitelist = [line.strip() for line in Path(s["whitelist"]).read_text().splitlines() if line.strip()]
@@ -94,7 +96,7 @@ def import_and_qc(fragments: str | Path, out_h5ad: str | Path, out_json: str | P
     cells.uns["chrom_sizes"] = json.dumps(sizes)
     cells.uns["bin_size"] = s["bin_size"]
     summary = {"n_fragments": counts["n_fragments"], "n_fragments_used": counts["n_fragments_known"],
-               "n_barcodes": counts["n_barcodes"], "n_imported": int(n_imported), "n_cells": int(cells.n_obs),
+               **dropped, "n_barcodes": counts["n_barcodes"], "n_imported": int(n_imported), "n_cells": int(cells.n_obs),
                "n_tiles_genome": int(adata.n_vars), "n_features": int(len(selected)), "bin_size": s["bin_size"],
                "median_fragments": float(obs["n_fragment"].median()),
                "median_tsse": float(obs["tsse"].median()) if "tsse" in obs else None,

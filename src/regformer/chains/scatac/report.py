@@ -10,11 +10,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from regformer.chains.scatac.plots import roc_figure, umap_grid
+from regformer.chains.scatac.plots import roc_figure, umap_grid, val_auroc_figure
 from regformer.chains.scatac.specs import MODELS
 from regformer.io.stores import store_summary
 from regformer.report.figures import data_uri
-from regformer.report.html import image, load_metrics, write_report
+from regformer.report.html import image, load_curves, load_metrics, write_report
 from regformer.report.notes import model_notes
 from regformer.report.tables import metrics_table
 
@@ -46,6 +46,37 @@ def _roc_section(model_dirs: dict[str, Path]) -> str:
     return image(roc_figure(curves, aurocs) if curves else None, "masked-tile ROC", "No predictions.")
 
 
+def _val_auroc_section(model_dirs: dict[str, Path]) -> str:
+    curves = {}
+    for name, directory in model_dirs.items():
+        path = directory / "train" / "metrics.csv"
+        if path.is_file() and "val_auroc" in (table := load_curves(path)):
+            curves[name] = table["val_auroc"].dropna()
+    return image(val_auroc_figure(curves) if curves else None, "validation AUROC per epoch", "No training curves.")
+
+
+def _cell_type_table(result: dict) -> str:
+    """The supervised head's test scores beside a logistic regression on the spectral embedding."""
+    scores = result.get("cell_type") or {}
+    if not scores:
+        return ""
+    flat = {name: {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "n_test": s["n_test"],
+                   **{f"acc_{c}": v for c, v in s["per_class_accuracy"].items()}} for name, s in scores.items()}
+    note = ("Cell type on test cells: atacformer_head is the supervised MLP on &lt;cls&gt; (supervised_weight), "
+            "logistic_spectral a logistic regression on SnapATAC2's spectral embedding, both fitted on training "
+            "cells; acc_TYPE is the share of that type's test cells predicted right.")
+    if "atacformer_head" not in scores:
+        note += " The head is off (supervised_weight 0): only the baseline."
+    return metrics_table(flat, "classifier") + f"<p class='note'>{note}</p>"
+
+
+def _crosstab(cells, rep: str) -> str:
+    import pandas as pd
+
+    table = pd.crosstab(cells.obs[f"leiden_{rep}"], cells.obs["label"].astype(str).replace("nan", "unlabelled"))
+    return f"<p>Leiden clusters of {escape(rep)} (rows) x labels (columns), cells:</p>" + table.to_html(border=0)
+
+
 def _qc_section(inputs: dict) -> str:
     qc = json.loads(Path(inputs["qc"]).read_text())
     rows = "".join(f"<tr><td>{k}</td><td class='num'>{qc[k]}</td></tr>" for k in QC_KEYS if qc.get(k) is not None)
@@ -66,20 +97,23 @@ def _cells_section(inputs: dict) -> str:
     depth = ", ".join(f"{name} {m['depth_pc1_spearman']:.2f}" for name, m in result["embeddings"].items())
     cells = ad.read_h5ad(inputs["cells"])
     umaps = {name: cells.obsm[f"X_umap_{name}"] for name in result["embeddings"]}
-    colours = {"Leiden": {name: cells.obs[f"leiden_{rep}"].to_numpy() for name, rep in
-                          (("atacformer", "X_atacformer"), ("atacformer_mean", "X_atacformer_mean"),
-                           ("spectral", "X_spectral"))}}
+    colours = {"Leiden": {name: cells.obs[f"leiden_X_{name}"].to_numpy() for name in result["embeddings"]}}
+    crosstabs = ""
     if "label" in cells.obs:
         colours = {"label": cells.obs["label"].astype(str).to_numpy(), **colours}
+        crosstabs = "".join(_crosstab(cells, rep) for rep in ("X_atacformer", "X_spectral"))
     note = ("ari / nmi: Leiden clusters (scanpy, kNN graph of the embedding, the resolution whose cluster count is "
             "closest to the number of labels) against the labels; knn_accuracy / knn_macro_f1: 15-nearest-neighbour "
-            "transfer of labels from training to test cells. atacformer is the &lt;cls&gt; output, atacformer_mean the "
-            "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds all three (obsm). "
+            "transfer of labels from training to test cells. atacformer is the &lt;cls&gt; output, atacformer_tfidf "
+            "the mean of tile outputs weighted by each tile's inverse document frequency, atacformer_mean the "
+            "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds them all (obsm). "
             f"|Spearman| of each embedding's first principal component with fragments per cell (depth, not "
             f"identity; lower is better): {depth}.")
     if not result["labelled"]:
         note = "No labels were given: only cluster counts. " + note
-    return f"{table}<p class='note'>{note}</p>" + image(umap_grid(umaps, colours), "UMAPs", "No UMAPs.")
+    figure = umap_grid(umaps, colours, depth=cells.obs["n_fragment"].to_numpy())
+    return (f"{table}<p class='note'>{note}</p>" + _cell_type_table(result) + image(figure, "UMAPs", "No UMAPs.")
+            + crosstabs)
 
 
 def write_scatac_report(out_html, dataset: str, model_dirs: dict[str, Path], inputs: dict) -> Path:
@@ -90,7 +124,7 @@ def write_scatac_report(out_html, dataset: str, model_dirs: dict[str, Path], inp
     if summary["n_truncated"]:
         intro += f" {summary['n_truncated']} cells had more tiles than max_length {summary['max_length']} allows."
     all_metrics = {name: load_metrics(d / "metrics.json") for name, d in model_dirs.items()}
-    extra = [("Masked-tile recovery (test cells)", _roc_section(model_dirs)),
+    extra = [("Masked-tile recovery (test cells)", _roc_section(model_dirs) + _val_auroc_section(model_dirs)),
              ("Cell embeddings: atacFormer vs SnapATAC2 spectral", _cells_section(inputs)),
              ("Quality control (SnapATAC2)", _qc_section(inputs))]
     return write_report(out_html, title=f"scATAC: {dataset}", dataset=dataset, models=model_dirs,

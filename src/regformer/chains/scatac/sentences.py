@@ -77,7 +77,7 @@ def split_labels(n_cells: int, split: dict, seed: int) -> np.ndarray:
 def write_sentence_store(out_path: str | Path, chunks: Iterable[sp.csr_matrix], *, chroms: list[str],
                          tile_chrom: np.ndarray, tile_start: np.ndarray, barcodes: list[str], bin_size: int,
                          max_length: int = 6800, split: dict | None = None, seed: int = 0,
-                         extra_summary: dict | None = None) -> dict:
+                         extra_summary: dict | None = None, labels: list | None = None) -> dict:
     """Stream cell x tile chunks (columns = tiles in genomic order) into the sentence store; return its summary."""
     tile_chrom = np.asarray(tile_chrom, dtype=np.int64)
     n_chroms, n_cells = len(chroms), len(barcodes)
@@ -108,6 +108,7 @@ def write_sentence_store(out_path: str | Path, chunks: Iterable[sp.csr_matrix], 
         h5.create_dataset("tiles/start", data=np.asarray(tile_start, dtype=np.int64))
         h5.create_dataset("chroms", data=np.array(chroms, dtype="S"))
         h5.create_dataset("cells/barcode", data=np.array(barcodes, dtype="S"))
+        label_names = _write_labels(h5, labels) if labels is not None else []
         counts = write_split_index(h5, split_labels(n_cells, split or {}, seed))
         lengths = np.asarray(lengths)
         summary = {
@@ -116,12 +117,21 @@ def write_sentence_store(out_path: str | Path, chunks: Iterable[sp.csr_matrix], 
             "vocab_size": int(len(tile_chrom) + N_SPECIAL + n_chroms), "bin_size": bin_size, "max_length": max_length,
             "n_truncated": int(n_truncated), "mean_length": float(lengths.mean()) if n_cells else 0.0,
             "max_sentence": int(lengths.max()) if n_cells else 0, "splits": counts, "seed": seed,
+            "label_names": label_names,
             **(extra_summary or {}),
         }
         h5.attrs["summary"] = json.dumps(summary)
     log.info("%d cell sentences (mean length %.0f, %d truncated to %d) -> %s", n_cells, summary["mean_length"],
              n_truncated, max_length, out_path)
     return summary
+
+
+def _write_labels(h5: h5py.File, labels: list) -> list[str]:
+    """cells/label: each cell's index into the sorted cell types, -100 where unknown; return the types."""
+    names = sorted({str(v) for v in labels if isinstance(v, str)})
+    codes = np.array([names.index(v) if isinstance(v, str) else -100 for v in labels], dtype=np.int16)
+    h5.create_dataset("cells/label", data=codes)
+    return names
 
 
 def read_ragged(h5: h5py.File, name: str, row: int) -> np.ndarray:
@@ -131,8 +141,10 @@ def read_ragged(h5: h5py.File, name: str, row: int) -> np.ndarray:
 
 
 def build_sentence_store(cells_h5ad: str | Path, out_path: str | Path, *, max_length: int = 6800,
-                         split: dict | None = None, seed: int = 0, chunk_cells: int = 2048) -> dict:
-    """The store from cells_qc.h5ad (regformer.chains.scatac.qc): its selected tiles, read in chunks of cells."""
+                         split: dict | None = None, seed: int = 0, chunk_cells: int = 2048,
+                         labels_path: str | Path | None = None, label_column: str = "cell_type") -> dict:
+    """The store from cells_qc.h5ad (regformer.chains.scatac.qc): its selected tiles, read in chunks of cells;
+    with a labels file, each cell's type (for the supervised head; the split decides who trains on it)."""
     import anndata as ad
 
     cells = ad.read_h5ad(cells_h5ad, backed="r")
@@ -140,9 +152,14 @@ def build_sentence_store(cells_h5ad: str | Path, out_path: str | Path, *, max_le
         chroms = list(json.loads(cells.uns["chrom_sizes"]))
         tile_chrom = cells.var["chrom_id"].to_numpy()
         chunks = (cells.X[i:i + chunk_cells] for i in range(0, cells.n_obs, chunk_cells))
+        labels = None
+        if labels_path:
+            from regformer.chains.scatac.cells import read_labels
+
+            labels = read_labels(labels_path, label_column, cells.obs_names).tolist()
         return write_sentence_store(out_path, chunks, chroms=chroms, tile_chrom=tile_chrom,
                                     tile_start=cells.var["start"].to_numpy(), barcodes=list(cells.obs_names),
                                     bin_size=int(cells.uns["bin_size"]),
-                                    max_length=max_length, split=split, seed=seed)
+                                    max_length=max_length, split=split, seed=seed, labels=labels)
     finally:
         cells.file.close()

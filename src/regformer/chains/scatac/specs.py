@@ -35,16 +35,21 @@ ATACFORMER_NOTE = (
     "(state_weighting: balanced); sampling closed tiles, the summary's other option, is not implemented."
 )
 
+# the store fills n_labels (its cell types) and sentence_budget (from budget_quantile, a training key)
+DEPTH_AND_LABELS = dict(n_labels=0, supervised_weight=0.0, contrastive_weight=0.0, sentence_budget=0)
+
 ATAC_TRAINING = dict(GRADIENT_DESCENT, batch_size=16, lr=3e-4, optimizer="adamw", weight_decay=0.01, rc_augment=False,
-                     patience=5, gradient_clip_val=1.0, mask_ratio=0.15)
+                     patience=5, gradient_clip_val=1.0, mask_ratio=0.15, budget_quantile=0.0)
 
 MODELS: dict[str, ModelSpec] = {
     "atacformer": ModelSpec(
         name="atacformer", chain=CHAIN, kind=TORCH, build=_atacformer,
         full=dict(chrom_tiles=HG38_5KB_TILES, d_model=512, n_layers=12, n_heads=8, ff_dim=2048, embed_dim=64,
-                  decoder_dim=64, decoder_hidden=128, dropout=0.1, state_weighting="none"),
+                  decoder_dim=64, decoder_hidden=128, dropout=0.1, state_weighting="none",
+                  **DEPTH_AND_LABELS),
         demo=dict(chrom_tiles=HG38_5KB_TILES, d_model=64, n_layers=2, n_heads=4, ff_dim=128, embed_dim=32,
-                  decoder_dim=32, decoder_hidden=64, dropout=0.0, state_weighting="none"),
+                  decoder_dim=32, decoder_hidden=64, dropout=0.0, state_weighting="none",
+                  **DEPTH_AND_LABELS),
         training=ATAC_TRAINING,
         note=ATACFORMER_NOTE,
     ),
