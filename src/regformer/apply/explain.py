@@ -45,15 +45,16 @@ def motif_table(patterns, references: dict[str, str] | None) -> pd.DataFrame:
 
 
 def explain_codes(model, ids: list[str], codes: np.ndarray, out_path: str | Path, settings: dict,
-                  references: dict[str, str] | None = None) -> dict:
-    """Contribution scores of `codes` under an ApplyModel; returns a summary with the ISM speed."""
+                  references: dict[str, str] | None = None, span: tuple[int, int] | None = None) -> dict:
+    """Contribution scores of `codes` under an ApplyModel (ISM over `span` only, when given); returns a summary
+    with the ISM speed."""
     hooks = model.hooks
 
     def scalar_predict(batch: np.ndarray) -> np.ndarray:
         return hooks.scalar(torch.from_numpy(model.predict_codes(batch))).numpy()
 
     started = time.perf_counter()
-    effects = ism(scalar_predict, codes, batch_size=settings.get("ism_batch_size", 1024))
+    effects = ism(scalar_predict, codes, batch_size=settings.get("ism_batch_size", 1024), span=span)
     ism_seconds = time.perf_counter() - started
     x = np.eye(5, 4, dtype=np.float32)[codes].transpose(0, 2, 1)  # N -> all zeros
     hypothetical = hypothetical_scores(effects)
@@ -72,13 +73,15 @@ def explain_codes(model, ids: list[str], codes: np.ndarray, out_path: str | Path
     top = np.argsort(-datasets["prediction"])[:settings.get("n_logos", 3)]
     scores = datasets.get("attribution", datasets["ism_contribution"])
     score_name = method if model.is_torch else "ISM contribution"
-    matrices = [scores[i].T for i in top] + [p.cwm for p in patterns]
+    first, last = span or (0, codes.shape[1])  # logos of the mutated span only (a glyph per base is slow)
+    matrices = [scores[i].T[first:last] for i in top] + [p.cwm for p in patterns]
     titles = [f"{ids[i]} (prediction {datasets['prediction'][i]:.3g}): {score_name}" for i in top]
     titles += [f"modisco-lite {p.name}: {p.n_seqlets} seqlets, consensus {p.consensus}" for p in patterns]
     draw_logos(sibling(out_path, ".png"), matrices, titles)
     write_tsv(motifs, sibling(out_path, ".motifs.tsv"))
-    summary = {"n_sequences": len(codes), "ism_seconds": ism_seconds,
-               "ism_positions_per_second": codes.size / ism_seconds, "n_patterns": len(patterns),
+    n_positions = len(codes) * (span[1] - span[0] if span else codes.shape[1])
+    summary = {"n_sequences": len(codes), "ism_seconds": ism_seconds, "ism_span": list(span or (0, codes.shape[1])),
+               "ism_positions_per_second": n_positions / ism_seconds, "n_patterns": len(patterns),
                "attribution_method": method if model.is_torch else None}
     write_h5(out_path, datasets, attrs={k: v for k, v in summary.items() if v is not None})
     log.info("explained %d sequences with %s: %s", len(codes), model.name, summary)

@@ -14,15 +14,16 @@ import numpy as np
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-def _mutant_batches(codes: np.ndarray, batch_size: int):
+def _mutant_batches(codes: np.ndarray, batch_size: int, span: tuple[int, int] | None = None):
     """(sequence, positions, bases, mutant codes) blocks of at most `batch_size` single-base mutants: the three
     bases other than the reference at each position (A, C and G at an N)."""
     n, length = codes.shape
+    first, last = span or (0, length)
     per_block = max(1, batch_size // 3)
     for i in range(n):
         seq = codes[i]
-        for start in range(0, length, per_block):
-            positions = np.arange(start, min(length, start + per_block))
+        for start in range(first, last, per_block):
+            positions = np.arange(start, min(last, start + per_block))
             bases = np.array([[b for b in range(4) if b != seq[p]][:3] for p in positions])  # (P, 3)
             positions = np.repeat(positions, 3)
             bases = bases.ravel()
@@ -31,9 +32,10 @@ def _mutant_batches(codes: np.ndarray, batch_size: int):
             yield i, positions, bases, mutants
 
 
-def ism(predict: Predict, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def ism(predict: Predict, codes: np.ndarray, batch_size: int = 1024, span: tuple[int, int] | None = None) -> np.ndarray:
     """(n, L, 4, ...) alt - ref predictions, 0 at each reference base, in batches of up to `batch_size` mutants
-    (mutants of several sequences share a batch)."""
+    (mutants of several sequences share a batch); with `span` (start, end), only those positions are mutated
+    (the others stay 0)."""
     codes = np.asarray(codes, dtype=np.uint8)
     reference = np.asarray(predict(codes))
     out = np.zeros((codes.shape[0], codes.shape[1], 4, *reference.shape[1:]), dtype=np.float32)
@@ -48,7 +50,7 @@ def ism(predict: Predict, codes: np.ndarray, batch_size: int = 1024) -> np.ndarr
             offset += len(mutants)
         pending.clear()
 
-    for item in _mutant_batches(codes, batch_size):
+    for item in _mutant_batches(codes, batch_size, span):
         pending.append(item)
         size += len(item[3])
         if size >= batch_size:
