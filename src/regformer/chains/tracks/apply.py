@@ -16,29 +16,14 @@ import pandas as pd
 
 from regformer.apply.explain import explain_codes
 from regformer.apply.forward import summarize
+from regformer.apply.genome import encode_windows, read_bed, tile_regions, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
 from regformer.apply.vcf import read_vcf, variant_windows
 from regformer.chains.tracks.export import binned_predictions
-from regformer.data.encoding import INVALID, encode_fixed_length
 from regformer.data.splits import split_rows
 from regformer.data.windows import window_regions
-from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.io.fasta import fetch_codes, open_fasta
-from regformer.io.stores import store_summary
-
-
-def read_bed(path, lengths: dict[str, int]) -> pd.DataFrame:
-    """chrom, start, end (and name) of a BED file; unknown chromosomes and empty regions are errors."""
-    if not Path(path).exists():
-        raise InputError(path, "no such BED file", "check the apply: entry of the config")
-    bed = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str})
-    bed = bed.rename(columns={0: "chrom", 1: "start", 2: "end", 3: "name"})
-    for k, row in enumerate(bed.itertuples(index=False)):
-        if row.chrom not in lengths or not 0 <= row.start < row.end <= lengths[row.chrom]:
-            raise InputError(path, f"line {k + 1}: {row.chrom}:{row.start}-{row.end} is not a region of the FASTA",
-                             f"give regions on {', '.join(list(lengths)[:5])} within the chromosome lengths")
-    return bed
 
 
 def write_bigwig(out_bw, table: pd.DataFrame, lengths: dict[str, int], bin_size: int) -> None:
@@ -67,40 +52,11 @@ class TracksApply:
 
     @staticmethod
     def context(model_path: Path, saved: dict) -> dict:
-        """The store's geometry, tracks and genome (its FASTA path read relative to the results' parent)."""
-        store = Path(model_path).parent.parent / "targets.h5"
-        if not store.exists():
-            raise InputError(model_path, f"no targets store {store} beside the model",
-                             "keep the model under results/tracks/<dataset>/<model>/ with its dataset's targets.h5")
-        summary = store_summary(store)
-        fasta = Path(summary["fasta"])
-        if not fasta.is_absolute() and not fasta.exists():
-            fasta = Path(model_path).resolve().parents[4] / fasta
-        keys = ("seq_length", "bin_size", "crop", "tracks")
-        return {**{k: summary[k] for k in keys}, "store": store, "fasta": fasta}
+        return window_store_context(model_path, ("seq_length", "bin_size", "crop", "tracks"))
 
     @staticmethod
     def encode(inputs, context: dict) -> tuple[np.ndarray, list[str]]:
-        """Strings, (n, L) codes or (n, 4, L) one-hot of the training length -> codes."""
-        length = context["seq_length"]
-        if isinstance(inputs, str):
-            inputs = [inputs]
-        if isinstance(inputs, (list, tuple)):
-            if any(len(s) != length for s in inputs):
-                raise InputError("inputs", f"sequences must be {length} bp (the training windows)",
-                                 "cut windows of the training length, or predict a BED of regions")
-            codes = encode_fixed_length(list(inputs), length)
-            if (codes == INVALID).any():
-                raise InputError("inputs", "characters other than ACGTN", "give DNA sequences")
-            return codes, [""] * len(codes)
-        array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
-        codes = array.argmax(1).astype(np.uint8) if array.ndim == 3 else array.astype(np.uint8)
-        if array.ndim == 3:
-            codes[array.sum(1) == 0] = 4
-        if codes.shape[1] != length:
-            raise InputError("inputs", f"arrays of length {codes.shape[1]}, the model reads {length}",
-                             "pass windows of the training length")
-        return codes, [""] * len(codes)
+        return encode_windows(inputs, context["seq_length"])
 
     @staticmethod
     def scalar(prediction):
@@ -109,15 +65,7 @@ class TracksApply:
 
     @staticmethod
     def tiles(bed: pd.DataFrame, context: dict) -> list[tuple[str, int, int]]:
-        """Windows (chrom, start, end) whose predicted bins tile each region (the last may overhang its end)."""
-        size, bin_size, crop = context["seq_length"], context["bin_size"], context["crop"]
-        span = size - 2 * crop * bin_size
-        windows = []
-        for row in bed.itertuples(index=False):
-            for first in range(int(row.start), int(row.end), span):
-                start = first - crop * bin_size
-                windows.append((row.chrom, start, start + size))
-        return windows
+        return tile_regions(bed, context["seq_length"], context["bin_size"], context["crop"])
 
     def predict(self, model, input_path, out_path, settings: dict) -> dict:
         """predict/NAME.h5 (prediction (windows, bins, tracks), [sd], regions) and NAME.<track>.bw per track."""
