@@ -61,3 +61,21 @@ rule apply_explain:
         REGFORMER_ENV
     script:
         "../scripts/apply_stage.py"
+
+
+# The demo's genome-window inputs (a BED region and a VCF) cut from the dataset's own FASTA, on its test chromosome.
+rule apply_demo_inputs:
+    input:
+        fasta=lambda wc: wf.chain_store[wc.chain](wc)["fasta"],
+    output:
+        bed="results/{chain}/{dataset}/apply_inputs/demo.bed",
+        vcf="results/{chain}/{dataset}/apply_inputs/demo.vcf",
+    log:
+        "results/logs/{chain}/{dataset}/apply_demo_inputs.log",
+    params:
+        chrom=lambda wc: wf.dataset_config(wc.chain, wc.dataset)["test_chroms"][0],
+        seq_length=lambda wc: wf.dataset_config(wc.chain, wc.dataset)["seq_length"],
+    conda:
+        REGFORMER_ENV
+    script:
+        "../scripts/apply_demo_inputs.py"

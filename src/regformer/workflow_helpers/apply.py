@@ -49,10 +49,10 @@ class ApplyFiles:
         return function
 
     def outputs(self, chain: str, dataset: str) -> list[str]:
-        """Every apply output of one dataset: each configured model, stage and name (explain: torch models and
-        ridges alike)."""
+        """Every apply output of one dataset: each stage and name, for the block's `models` (default: all)."""
         out = []
-        for model in self.wf.config[chain]["models"]:
+        block = ((self.wf.config.get(chain) or {}).get("apply") or {}).get(dataset, {})
+        for model in block.get("models") or self.wf.config[chain]["models"]:
             base = f"results/{chain}/{dataset}/{model}"
             for stage in ("predict", "variants", "explain"):
                 suffix = PREDICT_SUFFIX[chain] if stage == "predict" else STAGE_SUFFIX[stage]
