@@ -168,3 +168,16 @@ def test_explain_writes_ism_attributions_and_logos(promoter_results, tmp_path):
     assert out.with_name("test.png").stat().st_size > 1000
     assert list(pd.read_csv(out.with_name("test.motifs.tsv"), sep="\t").columns)[:3] == ["pattern", "n_seqlets",
                                                                                           "consensus"]
+
+
+def test_the_workflow_asks_for_each_configured_output_of_the_listed_models():
+    import yaml
+
+    from regformer.workflow_helpers.apply import ApplyFiles
+    from regformer.workflow_helpers.common import WorkflowHelpers
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    outputs = ApplyFiles(WorkflowHelpers(config, ["promoter", "tracks", "hic"])).outputs("promoter", "demo")
+    assert outputs == ["results/promoter/demo/promoter_transformer/predict/designed.tsv",
+                       "results/promoter/demo/promoter_transformer/variants/snvs.tsv",
+                       "results/promoter/demo/promoter_transformer/explain/test.h5"]
