@@ -30,7 +30,7 @@ BASES = "ACGTN"
 
 
 def write_vcf(path: Path, chrom: str, records: list[tuple[int, str, str, str]]) -> None:
-    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    lines = ["##fileformat=VCFv4.2", f"##contig=<ID={chrom}>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
     lines += [f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\t.\t.\t." for pos, name, ref, alt in sorted(records)]
     path.write_text("\n".join(lines) + "\n")
 
