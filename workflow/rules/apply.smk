@@ -79,3 +79,18 @@ rule apply_demo_inputs:
         REGFORMER_ENV
     script:
         "../scripts/apply_demo_inputs.py"
+
+
+# The promoter demo's inputs: test-split sequences (some of another length) and variants in them.
+rule apply_demo_sequences:
+    input:
+        store="results/{chain}/{dataset}/prepared/sequences.h5",
+    output:
+        fasta="results/{chain}/{dataset}/apply_inputs/designed.fa",
+        variants="results/{chain}/{dataset}/apply_inputs/variants.tsv",
+    log:
+        "results/logs/{chain}/{dataset}/apply_demo_sequences.log",
+    conda:
+        REGFORMER_ENV
+    script:
+        "../scripts/apply_demo_sequences.py"

@@ -36,3 +36,31 @@ def write_demo_inputs(fasta_path, chrom: str, out_bed, out_vcf, *, region_length
     lines += [f"{chrom}\t{pos}\t{name}\t{r}\t{a}\t.\t.\t." for pos, name, r, a in sorted(records)]
     with atomic_path(out_vcf) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
+
+
+def write_sequence_demo_inputs(store_path, out_fasta, out_variants, *, n_sequences: int = 12, n_snvs: int = 24,
+                               seed: int = 0) -> None:
+    """For a sequence (promoter) store: a FASTA of test-split sequences (a few trimmed or extended at the 5' end,
+    so the length note shows) and a variants TSV of random SNVs, one deletion and one insertion in them."""
+    import h5py
+
+    from regformer.data.encoding import decode
+
+    rng = np.random.default_rng(seed)
+    with h5py.File(store_path, "r") as h5:
+        rows = np.sort(h5["index/test"][:])[:n_sequences]
+        sequences = [s.lstrip("N") for s in decode(h5["codes"][rows])]
+    sequences = [s[3:] if k % 4 == 1 else ("ACG" + s if k % 4 == 2 else s) for k, s in enumerate(sequences)]
+    with atomic_path(out_fasta) as tmp:
+        tmp.write_text("".join(f">test_row{r}\n{s}\n" for r, s in zip(rows, sequences)))
+    lines = ["id\tsequence\tposition\tref\talt"]
+    for k in range(n_snvs):
+        seq = sequences[k % len(sequences)]
+        pos = int(rng.integers(0, len(seq)))
+        alt = "ACGT"[("ACGT".index(seq[pos]) + int(rng.integers(1, 4))) % 4] if seq[pos] in "ACGT" else "A"
+        lines.append(f"snv{k + 1}\t{seq}\t{pos + 1}\t{seq[pos]}\t{alt}")
+    seq = sequences[0]
+    lines.append(f"del2\t{seq}\t40\t{seq[39:42]}\t{seq[39]}")
+    lines.append(f"ins3\t{seq}\t60\t{seq[59]}\t{seq[59]}GAT")
+    with atomic_path(out_variants) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
