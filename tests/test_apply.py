@@ -181,3 +181,19 @@ def test_the_workflow_asks_for_each_configured_output_of_the_listed_models():
     assert outputs == ["results/promoter/demo/promoter_transformer/predict/designed.tsv",
                        "results/promoter/demo/promoter_transformer/variants/snvs.tsv",
                        "results/promoter/demo/promoter_transformer/explain/test.h5"]
+
+
+def test_the_report_section_links_every_output_and_shows_logos_and_motifs(tmp_path):
+    from regformer.apply.motifs import draw_logos
+    from regformer.apply.report import apply_sections
+
+    folder = tmp_path / "legnet"
+    (folder / "predict").mkdir(parents=True)
+    (folder / "predict" / "designed.tsv").write_text("id\tprediction\n")
+    draw_logos(folder / "explain" / "test.png", [np.eye(4)[[0, 1, 2, 3, 0]]], ["one logo"])
+    pd.DataFrame({"pattern": ["pos_0"], "n_seqlets": [30], "consensus": ["ACGT"]}).to_csv(
+        folder / "explain" / "test.motifs.tsv", sep="\t", index=False)
+    [(heading, html)] = apply_sections({"legnet": folder})
+    assert heading == "Use the trained models" and 'href="legnet/predict/designed.tsv"' in html
+    assert html.count("<img") == 1 and "pos_0" in html
+    assert apply_sections({"legnet": tmp_path / "nothing"}) == []

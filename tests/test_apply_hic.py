@@ -70,3 +70,4 @@ def test_predict_writes_a_cool_and_variants_score_disruption(dataset, tmp_path):
     assert table.loc[0, "mse_cellA"] == 0 and table.loc[1, "mse_cellA"] > 0
     assert table.loc[1, "mse_cellA"] == pytest.approx(table.loc[2, "mse_cellA"])  # REF/ALT and <DEL>: the same
     assert 0 < table.loc[1, "one_minus_pearson_cellA"] <= 2
+    assert (tmp_path / "v.png").stat().st_size > 1000  # the top variants' maps, for the report

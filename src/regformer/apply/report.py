@@ -32,6 +32,9 @@ def apply_sections(model_dirs: dict[str, Path]) -> list[tuple[str, str]]:
         if not links:
             continue
         parts.append(f"<h3>{escape(model)}</h3>\n<ul>\n" + "\n".join(links) + "\n</ul>")
+        for maps in sorted((folder / "variants").glob("*.png")):
+            parts.append(f"<p>{escape(maps.stem)}: the top variants' reference and alternative maps</p>"
+                         + image(maps.read_bytes(), f"{model} variant maps", ""))
         for logos in sorted((folder / "explain").glob("*.png")):
             parts.append(image(logos.read_bytes(), f"{model} contribution logos", ""))
             motifs = logos.with_name(logos.name.removesuffix(".png") + ".motifs.tsv")

@@ -65,6 +65,28 @@ def disruption(ref_vec: np.ndarray, alt_vec: np.ndarray, n_bins: int, diagonal_o
     return float(np.mean((a - b) ** 2)), float(1 - np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
 
 
+def draw_variant_maps(out_png, ids: list[str], ref_maps: np.ndarray, alt_maps: np.ndarray, context: dict) -> None:
+    """The reference and alternative maps (first map) of the top-scoring variants, one row each (atomically)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from regformer.io.atomic import atomic_path
+    from regformer.report.figures import fig_to_png
+
+    fig, axes = plt.subplots(len(ids), 2, figsize=(6, 3 * len(ids)), squeeze=False)
+    for row, name in enumerate(ids):
+        for col, (label, vec) in enumerate((("reference", ref_maps[row]), ("alternative", alt_maps[row]))):
+            axes[row, col].imshow(triu_to_matrix(vec, context["n_bins"], context["diagonal_offset"]), cmap="RdBu_r",
+                                  vmin=-1, vmax=1)
+            axes[row, col].set_title(f"{name}: {label} ({context['maps'][0]})", fontsize=8)
+            axes[row, col].axis("off")
+    png = fig_to_png(fig, dpi=80)
+    with atomic_path(out_png) as tmp:
+        tmp.write_bytes(png)
+
+
 class HicApply:
     """Hooks of the Hi-C chain."""
 
@@ -107,7 +129,8 @@ class HicApply:
         return {"n_windows": len(windows)}
 
     def variants(self, model, input_path, out_path, settings: dict) -> pd.DataFrame:
-        """variants/NAME.tsv: per variant its status and, per map, mse_<map> and one_minus_pearson_<map>."""
+        """variants/NAME.tsv: per variant its status and, per map, mse_<map> and one_minus_pearson_<map>; NAME.png:
+        the reference and alternative maps of the `n_maps` (3) variants with the largest MSE, for the report."""
         context = model.context
         fasta, lengths = open_fasta(context["fasta"])
         variants = read_vcf(input_path, fasta, lengths, context["seq_length"], settings.get("ref_mismatch", "error"))
@@ -126,6 +149,9 @@ class HicApply:
                                         context["diagonal_offset"], *keep)
                     table.loc[k, f"mse_{name}"] = mse
                     table.loc[k, f"one_minus_pearson_{name}"] = r
+            top = np.argsort(-table.loc[scored].filter(like="mse_").mean(1).to_numpy())[:settings.get("n_maps", 3)]
+            draw_variant_maps(Path(out_path).with_suffix(".png"), [table.loc[scored[i], "id"] for i in top],
+                              ref_maps[top, :, 0], alt_maps[top, :, 0], context)
         write_tsv(table, out_path)
         return table
 
