@@ -13,6 +13,8 @@ from regformer.workflow_helpers.common import WorkflowHelpers
 
 PREDICT_SUFFIX = {"promoter": "tsv", "tracks": "h5", "hic": "h5", "scatac": "h5ad"}
 STAGE_SUFFIX = {"variants": "tsv", "explain": "h5"}
+# what a chain's stages read beside the model (scATAC: the embedded training cells, for the kNN label transfer)
+EXTRA_INPUTS = {"scatac": lambda wc: {"cells": f"results/scatac/{wc.dataset}/cells.h5ad"}}
 
 
 class ApplyFiles:
@@ -34,7 +36,8 @@ class ApplyFiles:
         """input: function of a stage's rule: the model, the input file, and the store for `test`."""
         def function(wildcards) -> dict:
             source = self.entry(wildcards, stage)["input"]
-            files = {"model": f"results/{wildcards.chain}/{wildcards.dataset}/{wildcards.model}/model.pt"}
+            files = {"model": f"results/{wildcards.chain}/{wildcards.dataset}/{wildcards.model}/model.pt",
+                     **EXTRA_INPUTS.get(wildcards.chain, lambda wc: {})(wildcards)}
             if source == "test":
                 files["data"] = self.wf.store_inputs(wildcards)["store"]
             else:
