@@ -106,6 +106,10 @@ def test_predict_writes_bigwigs_and_variants_sad(dataset, tmp_path):
     assert bw.chroms()["chr1"] == 60_000
     np.testing.assert_allclose(bw.values("chr1", 9984, 9984 + BIN)[0], prediction[0, 0, 0], rtol=1e-5)
     bw.close()
+    (tmp_path / "edge.bed").write_text("chr1\t0\t1000\n")  # a window at the chromosome start moves inside it
+    run_stage("predict", "tracks", model, tmp_path / "edge.bed", tmp_path / "edge.h5")
+    with h5py.File(tmp_path / "edge.h5") as h5:
+        assert h5["regions/start"][:].tolist() == [0]
     pos = 30_001
     base = _genome(dataset, "chr1", pos - 1, pos)
     alt = "A" if base != "A" else "C"

@@ -62,12 +62,18 @@ def read_bed(path, lengths: dict[str, int]) -> pd.DataFrame:
     return bed
 
 
-def tile_regions(bed: pd.DataFrame, seq_length: int, bin_size: int, crop: int) -> list[tuple[str, int, int]]:
-    """Windows (chrom, start, end) whose predicted bins abut and cover each region (the last may overhang)."""
+def tile_regions(bed: pd.DataFrame, seq_length: int, bin_size: int, crop: int,
+                 lengths: dict[str, int]) -> list[tuple[str, int, int]]:
+    """Windows (chrom, start, end) on the bin grid whose predicted bins abut and cover each region; a window that
+    would run off its chromosome is moved inside it (its bins then overlap a neighbour's, which are averaged)."""
     span = seq_length - 2 * crop * bin_size
     windows = []
     for row in bed.itertuples(index=False):
-        for first in range(int(row.start) // bin_size * bin_size, int(row.end), span):  # on the bin grid
-            start = first - crop * bin_size
+        last_start = (lengths[row.chrom] - seq_length) // bin_size * bin_size
+        if last_start < 0:
+            raise InputError(row.chrom, f"is {lengths[row.chrom]} bp, shorter than one window ({seq_length} bp)",
+                             "predict regions on longer chromosomes")
+        for first in range(int(row.start) // bin_size * bin_size, int(row.end), span):
+            start = min(max(first - crop * bin_size, 0), last_start)
             windows.append((row.chrom, start, start + seq_length))
-    return windows
+    return list(dict.fromkeys(windows))  # moved windows may repeat

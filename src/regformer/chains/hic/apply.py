@@ -112,7 +112,7 @@ class HicApply:
         context = model.context
         fasta, lengths = open_fasta(context["fasta"])
         windows = tile_regions(read_bed(input_path, lengths), context["seq_length"], context["bin_size"],
-                               context["crop"])
+                               context["crop"], lengths)
         codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
         mean, sd = summarize(model.draws(codes))
         out_path = Path(out_path)
@@ -165,7 +165,7 @@ class HicApply:
             windows = window_regions(context["store"], np.sort(split_rows(context["store"], "test"))[:limit])
         else:
             windows = tile_regions(read_bed(input_path, lengths), context["seq_length"], context["bin_size"],
-                                   context["crop"])[:limit]
+                                   context["crop"], lengths)[:limit]
         codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
         half, centre = settings.get("ism_span", 200) // 2, context["seq_length"] // 2
         return explain_codes(model, [f"{c}:{s}-{e}" for c, s, e in windows], codes, out_path,

@@ -64,14 +64,14 @@ class TracksApply:
         return prediction.sum(dim=tuple(range(1, prediction.ndim)))
 
     @staticmethod
-    def tiles(bed: pd.DataFrame, context: dict) -> list[tuple[str, int, int]]:
-        return tile_regions(bed, context["seq_length"], context["bin_size"], context["crop"])
+    def tiles(bed: pd.DataFrame, context: dict, lengths: dict[str, int]) -> list[tuple[str, int, int]]:
+        return tile_regions(bed, context["seq_length"], context["bin_size"], context["crop"], lengths)
 
     def predict(self, model, input_path, out_path, settings: dict) -> dict:
         """predict/NAME.h5 (prediction (windows, bins, tracks), [sd], regions) and NAME.<track>.bw per track."""
         context = model.context
         fasta, lengths = open_fasta(context["fasta"])
-        windows = self.tiles(read_bed(input_path, lengths), context)
+        windows = self.tiles(read_bed(input_path, lengths), context, lengths)
         codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
         mean, sd = summarize(model.draws(codes))
         datasets = {"prediction": mean, "regions/chrom": np.array([w[0] for w in windows], dtype=object),
@@ -115,7 +115,7 @@ class TracksApply:
         if str(input_path) == "test":
             windows = window_regions(context["store"], np.sort(split_rows(context["store"], "test"))[:limit])
         else:
-            windows = self.tiles(read_bed(input_path, lengths), context)[:limit]
+            windows = self.tiles(read_bed(input_path, lengths), context, lengths)[:limit]
         codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
         half = settings.get("ism_span", 200) // 2
         centre = context["seq_length"] // 2
