@@ -118,6 +118,10 @@ def test_predict_writes_bigwigs_and_variants_sad(dataset, tmp_path):
     table = run_stage("variants", "tracks", model, tmp_path / "v.vcf", tmp_path / "v.tsv")
     assert list(table["status"]) == ["ok", "ok"] and table.loc[0, "sad_dnase"] == 0
     assert set(pd.read_csv(tmp_path / "v.tsv", sep="\t").columns) >= {f"sad_{t}" for t in TRACKS}
+    from cyvcf2 import VCF
+
+    annotated = [record.INFO.get("sad_dnase") for record in VCF(str(tmp_path / "v.vcf.gz"))]
+    np.testing.assert_allclose(annotated, table["sad_dnase"], rtol=1e-5, atol=1e-6)
 
 
 def test_explain_mutates_the_central_span(dataset, tmp_path):

@@ -95,3 +95,29 @@ def variant_windows(fasta, variant: Variant, seq_length: int) -> tuple[np.ndarra
     text = "".join("ACGTN"[c] for c in codes)
     alt_text = substitute(text, seq_length // 2, variant.ref, variant.alt, variant.chrom, variant.id)
     return codes[:seq_length].copy(), encode_fixed_length([alt_text[:seq_length]], seq_length)[0], start
+
+
+def annotate_vcf(vcf_path: str | Path, out_path: str | Path, table, columns: list[str]) -> None:
+    """The input VCF with `columns` of the variants table (one row per ALT, in record order, as read_vcf gives
+    them) added as INFO fields (Number=A; `.` where a variant was not scored), bgzipped (atomically)."""
+    from cyvcf2 import VCF, Writer
+
+    from regformer.io.atomic import atomic_path
+
+    reader = VCF(str(vcf_path))
+    for column in columns:
+        reader.add_info_to_header({"ID": column, "Description": f"regformer {column} (alt - ref)", "Type": "Float",
+                                   "Number": "A"})
+    row = 0
+    with atomic_path(out_path) as tmp:
+        writer = Writer(str(tmp), reader, mode="wz")
+        for record in reader:
+            n_alt = len(record.ALT)
+            for column in columns:
+                values = table[column].iloc[row:row + n_alt].to_numpy(dtype=float)
+                if np.isfinite(values).all():
+                    record.INFO[column] = ",".join(f"{v:.6g}" for v in values)
+            writer.write_record(record)
+            row += n_alt
+        writer.close()
+    reader.close()

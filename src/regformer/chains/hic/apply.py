@@ -21,7 +21,7 @@ from regformer.apply.explain import explain_codes
 from regformer.apply.forward import summarize
 from regformer.apply.genome import encode_windows, read_bed, tile_regions, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
-from regformer.apply.vcf import read_vcf, variant_windows
+from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
 from regformer.chains.hic.stitch import stitch_to_cool
 from regformer.data.contact_maps import triu_to_matrix
 from regformer.data.splits import split_rows
@@ -152,6 +152,8 @@ class HicApply:
             top = np.argsort(-table.loc[scored].filter(like="mse_").mean(1).to_numpy())[:settings.get("n_maps", 3)]
             draw_variant_maps(Path(out_path).with_suffix(".png"), [table.loc[scored[i], "id"] for i in top],
                               ref_maps[top, :, 0], alt_maps[top, :, 0], context)
+        mse = [f"mse_{name}" for name in context["maps"]]
+        annotate_vcf(input_path, Path(out_path).with_suffix(".vcf.gz"), table.reindex(columns=mse), mse)
         write_tsv(table, out_path)
         return table
 

@@ -18,7 +18,7 @@ from regformer.apply.explain import explain_codes
 from regformer.apply.forward import summarize
 from regformer.apply.genome import encode_windows, read_bed, tile_regions, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
-from regformer.apply.vcf import read_vcf, variant_windows
+from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
 from regformer.chains.tracks.export import binned_predictions
 from regformer.data.splits import split_rows
 from regformer.data.windows import window_regions
@@ -88,7 +88,8 @@ class TracksApply:
 
     def variants(self, model, input_path, out_path, settings: dict) -> pd.DataFrame:
         """variants/NAME.tsv: per variant its status, and per track SAD (sum of alt - ref over the predicted
-        bins), the bin of the largest |alt - ref| and that difference."""
+        bins), the bin of the largest |alt - ref| and that difference; NAME.vcf.gz: the input VCF with the SADs
+        as INFO fields."""
         context = model.context
         fasta, lengths = open_fasta(context["fasta"])
         variants = read_vcf(input_path, fasta, lengths, context["seq_length"], settings.get("ref_mismatch", "error"))
@@ -103,6 +104,8 @@ class TracksApply:
                 table.loc[scored, f"sad_{track}"] = difference[:, :, t].sum(1)
                 table.loc[scored, f"max_bin_{track}"] = top[:, t]
                 table.loc[scored, f"max_diff_{track}"] = difference[np.arange(len(scored)), top[:, t], t]
+        sad = [f"sad_{track}" for track in context["tracks"]]
+        annotate_vcf(input_path, Path(out_path).with_suffix(".vcf.gz"), table.reindex(columns=sad), sad)
         write_tsv(table, out_path)
         return table
 
