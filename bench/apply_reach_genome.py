@@ -8,7 +8,7 @@ tracks: --n SNVs inside planted accessibility / ChIP / strong-promoter motifs an
 motif, on the test chromosome; AUROC of the total |SAD| over the tracks (the variants stage's scores) for inside vs
 outside; and the AUROC of |integrated gradients| at motif bases against the other bases of --windows test windows.
 hic: --n deletions of planted CTCF-like sites (the site's 19 bp) and --n deletions of 19 bp at least 2 kb from
-any site; AUROC of the MSE disruption score (mean over maps) for site vs background.
+any site (drawn from every such start on a 19 bp grid of the test chromosome); AUROC of the MSE disruption score (mean over maps) for site vs background.
 Both write a VCF of the variants next to --out and score it through the variants stage (regformer.apply.stages).
 """
 
@@ -112,8 +112,9 @@ def hic_reach(root: Path, n: int, work: Path, seed: int = 0) -> list[dict]:
     on = sites[(sites["chrom"] == chrom) & (sites["start"] > margin) & (sites["end"] < lengths[chrom] - margin)]
     rng = np.random.default_rng(seed)
     on = on.iloc[rng.choice(len(on), min(n, len(on)), replace=False)]
-    candidates = rng.integers(margin, lengths[chrom] - margin, 50 * n)
-    background = candidates[far_from(candidates, sites[sites["chrom"] == chrom], 2000)][:n]
+    candidates = np.arange(margin, lengths[chrom] - margin - size, size)  # every start on a 19 bp grid
+    candidates = candidates[far_from(candidates, sites[sites["chrom"] == chrom], 2000)]
+    background = np.sort(rng.choice(candidates, min(n, len(candidates)), replace=False))
     records = []
     for label, starts in (("site", on["start"].to_numpy() - 1), ("background", background)):
         for k, start in enumerate(starts):  # the base before the deleted 19 bp carries the VCF's REF/ALT anchor
