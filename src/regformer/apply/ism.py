@@ -61,13 +61,13 @@ def ism(predict: Predict, codes: np.ndarray, batch_size: int = 1024, span: tuple
     return out
 
 
-def ism_loop(predict: Predict, codes: np.ndarray) -> np.ndarray:
+def ism_loop(predict: Predict, codes: np.ndarray, span: tuple[int, int] | None = None) -> np.ndarray:
     """The same effects as ism(), one mutant per forward pass (for bench/ism_speed.py only)."""
     codes = np.asarray(codes, dtype=np.uint8)
     reference = np.asarray(predict(codes))
     out = np.zeros((codes.shape[0], codes.shape[1], 4, *reference.shape[1:]), dtype=np.float32)
     for i, seq in enumerate(codes):
-        for p in range(codes.shape[1]):
+        for p in range(*(span or (0, codes.shape[1]))):
             for b in range(4):
                 if b == seq[p]:
                     continue
