@@ -48,6 +48,10 @@ for _chain in CONFIGURED_CHAINS:
     include: f"workflow/rules/{_chain}.smk"
 
 
+# predict / variants / explain with the trained models (after the chains' files: it extends their report inputs)
+include: "workflow/rules/apply.smk"
+
+
 rule all:
     default_target: True
     input:

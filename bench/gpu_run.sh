@@ -18,4 +18,7 @@ timeout 90 $PY bench/suite.py --device cuda --sizes demo --compile off --steps 5
     --out bench/results/suite_${GPU}_demo.json
 timeout 60 $PY bench/loaders.py --workers 0,2,4,8 --batches 20 --suite bench/results/suite_$GPU.json \
     --out bench/results/loaders_$GPU.json
+# issue 22: batched ISM against the one-mutant loop, and variants/s, of the demo models present in results/
+ls results/*/demo/*/model.pt >/dev/null 2>&1 && timeout 120 $PY bench/ism_speed.py results/promoter/demo/*/model.pt \
+    --device cuda --out bench/results/ism_speed_$GPU.json
 ls -l bench/results

@@ -2,6 +2,8 @@
 
 regformer models [--json]      every model of every chain with its parameter counts
 regformer train CHAIN          train one model of a chain (the workflow's train_model rule calls this)
+regformer predict|variants|explain CHAIN --model model.pt --input FILE --output OUT
+                               use a trained model on new inputs (docs/apply.md)
 """
 
 from __future__ import annotations
@@ -56,6 +58,38 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _apply(args: argparse.Namespace) -> int:
+    """One apply stage; a bad input prints its message (file, problem, fix) and exits 1."""
+    from regformer.apply.stages import run_stage
+    from regformer.errors import InputError
+
+    try:
+        run_stage(args.command, args.chain, args.model, args.input, args.output, json.loads(args.settings),
+                  device=args.device, seed=args.seed)
+    except InputError as err:
+        print(f"regformer {args.command}: {err}", file=sys.stderr)
+        return 1
+    print(args.output)
+    return 0
+
+
+def _add_apply(sub) -> None:
+    """predict / variants / explain: the same arguments, the stage's own input."""
+    inputs = {"predict": "sequences (promoter: FASTA or TSV with a sequence column)",
+              "variants": "variants (promoter: TSV with id, sequence, position, ref, alt)",
+              "explain": "sequences to explain (FASTA/TSV), or `test` for the dataset's test split"}
+    for stage, what in inputs.items():
+        parser = sub.add_parser(stage, help=f"{stage} with a trained model: {what}")
+        parser.add_argument("chain", choices=CHAINS, help="the model's chain")
+        parser.add_argument("--model", required=True, help="results/<chain>/<dataset>/<model>/model.pt")
+        parser.add_argument("--input", required=True, help=what)
+        parser.add_argument("--output", required=True, help="the output file (see docs/apply.md for its format)")
+        parser.add_argument("--settings", default="{}", help="JSON: the stage's settings (as in an apply: entry)")
+        parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.set_defaults(func=_apply)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="regformer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--verbose", action="store_true", help="print the traceback of an error on the console too "
                        "(also REGFORMER_VERBOSE=1); it always goes to the log")
     train.set_defaults(func=_train)
+    _add_apply(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

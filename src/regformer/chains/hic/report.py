@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from regformer.apply.report import apply_sections  # noqa: E402
 from regformer.chains.hic.specs import MODELS  # noqa: E402
 from regformer.data.contact_maps import triu_to_matrix  # noqa: E402
 from regformer.io.stores import store_summary  # noqa: E402
@@ -203,4 +204,4 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
     intro = INTRO.format(n_test=n_test, **summary)
     return write_report(out_html, title=f"regformer: Hi-C / Micro-C models on {dataset}", dataset=dataset,
                         models=models, noise_ceiling=ceiling, model_notes=notes, intro=intro,
-                        extra_sections=sections, scatter=False)
+                        extra_sections=sections + apply_sections(models), scatter=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from regformer.apply.report import apply_sections
 from regformer.chains.promoter.specs import MODELS
 from regformer.report.html import load_metrics, write_report
 from regformer.report.notes import model_notes
@@ -51,4 +52,4 @@ def write_promoter_report(out_html: str | Path, dataset: str, summary_path: str 
                                   "(noisy, 18-bin quantized) values on the test split: no model can beat it")
     return write_report(out_html, title=f"regformer: random-promoter models on {dataset}", dataset=dataset,
                         models=model_dirs, noise_ceiling=ceiling, model_notes=notes,
-                        intro=intro_text(summary, model_dirs))
+                        intro=intro_text(summary, model_dirs), extra_sections=apply_sections(model_dirs))

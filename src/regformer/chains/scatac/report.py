@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from regformer.apply.report import apply_sections
 from regformer.chains.scatac.plots import roc_figure, umap_grid, val_auroc_figure
 from regformer.chains.scatac.specs import MODELS
 from regformer.io.stores import store_summary
@@ -128,4 +129,5 @@ def write_scatac_report(out_html, dataset: str, model_dirs: dict[str, Path], inp
              ("Cell embeddings: atacFormer vs SnapATAC2 spectral", _cells_section(inputs)),
              ("Quality control (SnapATAC2)", _qc_section(inputs))]
     return write_report(out_html, title=f"scATAC: {dataset}", dataset=dataset, models=model_dirs,
-                        model_notes=model_notes(MODELS, all_metrics), intro=intro, extra_sections=extra, scatter=False)
+                        model_notes=model_notes(MODELS, all_metrics), intro=intro,
+                        extra_sections=extra + apply_sections(model_dirs), scatter=False)

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from regformer.apply.report import apply_sections  # noqa: E402
 from regformer.chains.tracks.dataset import TrackWindows  # noqa: E402
 from regformer.chains.tracks.specs import MODELS  # noqa: E402
 from regformer.data.encoding import one_hot  # noqa: E402
@@ -142,5 +143,6 @@ def write_tracks_report(out_html: str | Path, dataset: str, store_path: str | Pa
     intro = INTRO.format(n_test_windows=n_test, track_list=", ".join(summary["tracks"]), **summary)
     return write_report(out_html, title=f"regformer: genomic-track models on {dataset}", dataset=dataset,
                         models=models, noise_ceiling=ceiling, model_notes=model_notes(MODELS, all_metrics),
-                        intro=intro, extra_sections=_sections(store_path, models, all_metrics, summary),
+                        intro=intro, extra_sections=_sections(store_path, models, all_metrics, summary)
+                        + apply_sections(models),
                         scatter=False)

@@ -1,0 +1,130 @@
+"""The tracks chain's apply hooks (regformer.apply.hooks): genome windows in, binned tracks (n_bins, n_tracks) out.
+
+Geometry is the training store's (seq_length, bin_size, crop): a BED region is tiled with windows whose predicted
+bins (the uncropped centre) abut, so every bin of the region is predicted once. Variant effects follow Basenji /
+Enformer: SAD = the sum over the predicted bins of alt - ref, per track, with the variant at the window's centre
+(regformer.apply.vcf says how indels are reconciled). The chain's evaluation scores the forward strand only, and
+so do these stages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from regformer.apply.explain import explain_codes
+from regformer.apply.forward import summarize
+from regformer.apply.genome import encode_windows, read_bed, tile_regions, window_store_context
+from regformer.apply.tables import write_h5, write_tsv
+from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
+from regformer.chains.tracks.export import binned_predictions
+from regformer.data.splits import split_rows
+from regformer.data.windows import window_regions
+from regformer.io.atomic import atomic_path
+from regformer.io.fasta import fetch_codes, open_fasta
+
+
+def write_bigwig(out_bw, table: pd.DataFrame, lengths: dict[str, int], bin_size: int) -> None:
+    """(chrom, start, value) bins as a bigWig with the FASTA's chromosome sizes (atomically)."""
+    import pyBigWig
+
+    with atomic_path(out_bw) as tmp:
+        bw = pyBigWig.open(str(tmp), "w")
+        try:
+            bw.addHeader(list(lengths.items()), maxZooms=4)
+            for chrom in lengths:
+                part = table[table["chrom"] == chrom]
+                if len(part):
+                    starts = part["start"].to_numpy(np.int64)
+                    ends = np.minimum(starts + bin_size, lengths[chrom])
+                    bw.addEntries([chrom] * len(part), starts.tolist(), ends=ends.tolist(),
+                                  values=part["value"].to_numpy(np.float64).tolist())
+        finally:
+            bw.close()
+
+
+class TracksApply:
+    """Hooks of the tracks chain."""
+
+    reverse_output = None  # the chain evaluates the forward strand only
+
+    @staticmethod
+    def context(model_path: Path, saved: dict) -> dict:
+        return window_store_context(model_path, ("seq_length", "bin_size", "crop", "tracks"))
+
+    @staticmethod
+    def encode(inputs, context: dict) -> tuple[np.ndarray, list[str]]:
+        return encode_windows(inputs, context["seq_length"])
+
+    @staticmethod
+    def scalar(prediction):
+        """The explained number: the window's total predicted signal over every bin and track."""
+        return prediction.sum(dim=tuple(range(1, prediction.ndim)))
+
+    @staticmethod
+    def tiles(bed: pd.DataFrame, context: dict, lengths: dict[str, int]) -> list[tuple[str, int, int]]:
+        return tile_regions(bed, context["seq_length"], context["bin_size"], context["crop"], lengths)
+
+    def predict(self, model, input_path, out_path, settings: dict) -> dict:
+        """predict/NAME.h5 (prediction (windows, bins, tracks), [sd], regions) and NAME.<track>.bw per track."""
+        context = model.context
+        fasta, lengths = open_fasta(context["fasta"])
+        windows = self.tiles(read_bed(input_path, lengths), context, lengths)
+        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
+        mean, sd = summarize(model.draws(codes))
+        datasets = {"prediction": mean, "regions/chrom": np.array([w[0] for w in windows], dtype=object),
+                    "regions/start": np.array([w[1] for w in windows]), "regions/end": np.array([w[2] for w in windows]),
+                    "tracks": np.array(context["tracks"], dtype=object)}
+        if sd is not None:
+            datasets["sd"] = sd
+        out_path = Path(out_path)
+        for k, track in enumerate(context["tracks"]):
+            table = binned_predictions(mean[:, :, k], windows, bin_size=context["bin_size"], crop=context["crop"])
+            write_bigwig(out_path.with_name(f"{out_path.stem}.{track}.bw"), table, lengths, context["bin_size"])
+        write_h5(out_path, datasets, attrs={k: context[k] for k in ("seq_length", "bin_size", "crop")})
+        return {"n_windows": len(windows)}
+
+    def variants(self, model, input_path, out_path, settings: dict) -> pd.DataFrame:
+        """variants/NAME.tsv: per variant its status, and per track SAD (sum of alt - ref over the predicted
+        bins), the bin of the largest |alt - ref| and that difference; NAME.vcf.gz: the input VCF with the SADs
+        as INFO fields."""
+        context = model.context
+        fasta, lengths = open_fasta(context["fasta"])
+        variants = read_vcf(input_path, fasta, lengths, context["seq_length"], settings.get("ref_mismatch", "error"))
+        table = pd.DataFrame([vars(v) for v in variants], columns=["id", "chrom", "pos", "ref", "alt", "status"])
+        scored = [k for k, v in enumerate(variants) if v.status == "ok"]
+        if scored:
+            pairs = [variant_windows(fasta, variants[k], context["seq_length"]) for k in scored]
+            difference = model.draws(np.stack([p[1] for p in pairs])).mean(0) - model.draws(
+                np.stack([p[0] for p in pairs])).mean(0)  # (n, bins, tracks)
+            top = np.abs(difference).argmax(1)  # (n, tracks)
+            for t, track in enumerate(context["tracks"]):
+                table.loc[scored, f"sad_{track}"] = difference[:, :, t].sum(1)
+                table.loc[scored, f"max_bin_{track}"] = top[:, t]
+                table.loc[scored, f"max_diff_{track}"] = difference[np.arange(len(scored)), top[:, t], t]
+        sad = [f"sad_{track}" for track in context["tracks"]]
+        annotate_vcf(input_path, Path(out_path).with_suffix(".vcf.gz"), table.reindex(columns=sad), sad)
+        write_tsv(table, out_path)
+        return table
+
+    def explain(self, model, input_path, out_path, settings: dict) -> dict:
+        """explain/NAME.h5: ISM over the central `ism_span` bp (default 200) of each window and captum attributions
+        over the whole window, of the total predicted signal; windows from a BED or the test split ('test')."""
+        context = model.context
+        limit = settings.get("max_sequences", 8)
+        fasta, lengths = open_fasta(context["fasta"])
+        if str(input_path) == "test":
+            windows = window_regions(context["store"], np.sort(split_rows(context["store"], "test"))[:limit])
+        else:
+            windows = self.tiles(read_bed(input_path, lengths), context, lengths)[:limit]
+        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
+        half = settings.get("ism_span", 200) // 2
+        centre = context["seq_length"] // 2
+        ids = [f"{c}:{s}-{e}" for c, s, e in windows]
+        return explain_codes(model, ids, codes, out_path, {"modisco": False, **settings},
+                             span=(centre - half, centre + half))
+
+
+HOOKS = TracksApply()
