@@ -1,0 +1,117 @@
+"""The report's verdict box, metric directions, paired bootstrap and run record, on hand-made model folders."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import h5py
+import numpy as np
+import pytest
+
+from regformer.evaluate.compare import HIGHER, LOWER, direction, paired_difference, resample_indices
+from regformer.report.html import write_report
+from regformer.report.record import applicable_recipe, report_context, run_record_html, stage_times
+from regformer.report.tables import metrics_table
+from regformer.report.verdict import pooled_pearson, verdict_box
+
+
+def test_metric_directions():
+    for key in ("nll", "poisson_nll", "mse", "loss", "val_loss", "mae"):
+        assert direction(key) == LOWER, key
+    for key in ("pearson", "spearman", "auroc", "auprc", "r2", "pearson_log1p", "window_pearson", "knn_macro_f1"):
+        assert direction(key) == HIGHER, key
+    for key in ("training_seconds", "removed_fraction", "n_test", "n_parameters", "epochs", "resolution"):
+        assert direction(key) is None, key
+
+
+def test_table_bolds_only_scores_in_their_direction():
+    rows = {"kmer_ridge": {"pearson": 0.2, "poisson_nll": 0.650, "training_seconds": 3.0, "removed_fraction": 0.2},
+            "enformer": {"pearson": 0.4, "poisson_nll": -1.511, "training_seconds": 90.0, "removed_fraction": 0.1}}
+    html = metrics_table(rows, "model")
+    assert "<b>-1.511</b>" in html and "<b>0.650</b>" not in html and "<b>0.400</b>" in html
+    assert "<b>3.000</b>" not in html and "<b>90.000</b>" not in html and "<b>0.100</b>" not in html
+
+
+def test_paired_bootstrap_cancels_what_the_models_share():
+    rng = np.random.default_rng(0)
+    measured = rng.normal(size=400)
+    model = measured + rng.normal(scale=0.5, size=400)
+    draws = resample_indices(400, 200, seed=0)
+    same = paired_difference(pooled_pearson, model, model.copy(), measured, draws)
+    assert same.value == 0 and same.se == 0 and same.share_not_better == 1.0
+    worse = model + rng.normal(scale=2.0, size=400)
+    diff = paired_difference(pooled_pearson, model, worse, measured, draws)
+    assert diff.value == pytest.approx(pooled_pearson(model, measured) - pooled_pearson(worse, measured))
+    assert 0 < diff.se < diff.value and diff.share_not_better == 0.0
+    lower = paired_difference(lambda p, m: float(np.mean((p - m) ** 2)), model, worse, measured, draws, False)
+    assert lower.value < 0 and lower.share_not_better == 0.0  # lower MSE is better: never "not ahead"
+
+
+def _model(root, name, metrics, prediction=None, measured=None):
+    directory = root / name
+    directory.mkdir()
+    (directory / "metrics.json").write_text(json.dumps(metrics))
+    if prediction is not None:
+        with h5py.File(directory / "predictions.h5", "w") as h5:
+            h5["prediction"], h5["measured"], h5["rows"] = prediction, measured, np.arange(len(measured))
+    return directory
+
+
+@pytest.fixture
+def promoter_like(tmp_path):
+    rng = np.random.default_rng(1)
+    measured = rng.normal(size=500)
+    good, weak = measured + rng.normal(scale=0.5, size=500), measured + rng.normal(scale=1.5, size=500)
+    return {"net": _model(tmp_path, "net", {"pearson": pooled_pearson(good, measured), "mse": 0.3, "n_test": 500,
+                                            "recipe": {"loss": "mse", "huber_delta": 1.0, "swa": False,
+                                                       "swa_lr": None, "lr": 0.001, "optimizer": "adam"},
+                                            "training": {"device": "cuda:0", "devices": 4, "num_nodes": 1,
+                                                         "effective_batch_size": 512}},
+                          good, measured),
+            "ridge": _model(tmp_path, "ridge", {"pearson": pooled_pearson(weak, measured), "mse": 1.2}, weak,
+                            measured)}
+
+
+def test_report_opens_with_a_verdict_against_the_baseline_with_its_se(tmp_path, promoter_like):
+    chain = SimpleNamespace(baseline_model="ridge", headline_metrics=("pearson",), test_unit="sequences", models={},
+                            report_libraries=("scipy",))
+    with report_context(chain=chain, settings={"synthetic": {"n_sequences": 3000}}):
+        html = write_report(tmp_path / "r.html", title="t", dataset="d", models=promoter_like,
+                            noise_ceiling={"pearson": 0.95, "description": "x"}).read_text()
+    box = html.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    assert html.index('id="verdict"') < html.index("<h2>Metrics</h2>")
+    assert "best is <b>net</b>" in box and "against the baseline ridge" in box
+    assert "paired bootstrap SE, 200 resamples of test sequences" in box and "of the noise ceiling (0.950)" in box
+    record = html.split('id="run-record"', 1)[1]
+    assert "n_sequences" in record and "scipy" in record and "lightning" in record
+    assert "device=cuda:0, devices=4, num_nodes=1, effective_batch_size=512" in record
+    assert "optimizer=adam" in record and "huber_delta" not in record and "swa_lr" not in record
+
+
+def test_verdict_says_when_the_baseline_wins():
+    metrics = {"net": {"auroc": 0.6}, "open_frequency": {"auroc": 0.7}}
+    box = verdict_box(metrics, ("auroc", "auprc"), "open_frequency")
+    assert "the classical baseline wins" in box and "auprc" not in box
+    assert "No model reports" in verdict_box(metrics, ("pearson",), "open_frequency")
+
+
+def test_recipe_shows_only_the_settings_that_apply():
+    recipe = {"loss": "huber", "huber_delta": 1.0, "soft_bin_sd": 0.5, "swa": True, "swa_lr": 0.01, "lr": 0.001}
+    assert applicable_recipe(recipe) == {"loss": "huber", "huber_delta": 1.0, "swa": True, "swa_lr": 0.01, "lr": 0.001}
+    assert applicable_recipe({**recipe, "loss": "soft_bin_kl", "swa": False}) == {
+        "loss": "soft_bin_kl", "soft_bin_sd": 0.5, "swa": False, "lr": 0.001}
+    assert applicable_recipe(recipe, own_loss=True)["loss"] == "the model's own (training_loss)"
+    assert "huber_delta" not in applicable_recipe(recipe, own_loss=True)
+    assert applicable_recipe(recipe, closed_form=True) == {}
+
+
+def test_stage_times_come_from_the_first_and_last_stamped_log_lines(tmp_path):
+    (tmp_path / "akita").mkdir()
+    (tmp_path / "akita" / "train.log").write_text("2026-12-06 10:00:00,001 INFO x: start\nno stamp here\n"
+                                                  "2026-12-06 10:02:05,900 INFO x: done\n")
+    (tmp_path / "targets.log").write_text("2026-12-06 09:00:00,000 INFO y: only line\n")
+    (tmp_path / "empty.log").write_text("")
+    assert stage_times(tmp_path) == {"akita/train": 125.0, "targets": 0.0}
+    html = run_record_html({"akita": {}}, logs_dir=tmp_path)
+    assert "akita/train" in html and "not recorded" in html and "Not given" in html
