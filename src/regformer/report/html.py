@@ -231,6 +231,8 @@ def write_report(
     if samples is None and predictions:
         samples = verdict.Samples({m: (f["predicted"].to_numpy(), f["measured"].to_numpy())
                                    for m, f in predictions.items()}, getattr(chain, "test_unit", "examples"))
+    if samples is None:  # e.g. scATAC: tile states per test cell
+        samples = verdict.state_samples(models, getattr(chain, "test_unit", "examples"))
     box = verdict.verdict_box(all_metrics, getattr(chain, "headline_metrics", ("pearson", "spearman", "auroc")),
                               getattr(chain, "baseline_model", None), ceiling, samples)
 

@@ -104,13 +104,26 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
+def _has_own_loss(spec) -> bool:
+    """Whether the spec's network brings its own training_loss (built on torch's meta device: no memory)."""
+    if spec.kind == "closed_form":
+        return False
+    import torch
+
+    try:
+        with torch.device("meta"):
+            return hasattr(spec.build(**spec.demo), "training_loss")
+    except (TypeError, ValueError, RuntimeError):  # a demo config that needs the data: say nothing
+        return False
+
+
 def _model_rows(all_metrics: dict[str, dict], specs: dict) -> tuple[list[tuple], list[tuple]]:
     """(recipe rows, device rows): one per model."""
     recipes, devices = [], []
     for name, metrics in all_metrics.items():
         spec = specs.get(name)
         closed = spec is not None and spec.kind == "closed_form"
-        own_loss = spec is not None and hasattr(spec.build, "training_loss")
+        own_loss = spec is not None and _has_own_loss(spec)
         recipe = applicable_recipe(metrics.get("recipe") or {}, closed, own_loss)
         text = ", ".join(f"{k}={'off' if v is None else v}" for k, v in recipe.items())
         recipes.append((name, "closed form: fitted in one pass, no training recipe" if closed else text or "not recorded"))

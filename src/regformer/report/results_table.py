@@ -21,6 +21,8 @@ def _samples(chain: str, dataset_dir: Path, models: dict[str, Path]):
     """The chain's verdict samples for the bootstrap, when its files are there."""
     if chain == "promoter":
         return verdict.scalar_samples(models, "sequences")
+    if chain == "scatac":
+        return verdict.state_samples(models, "cells")
     store = dataset_dir / "targets.h5"
     if chain in ("hic", "tracks") and store.is_file():
         from importlib import import_module
@@ -34,7 +36,8 @@ def dataset_row(chain: str, dataset_dir: Path, n_boot: int = verdict.REPORT_BOOT
     from regformer.chains.registry import load_chain
 
     chain_object = load_chain(chain)
-    models = {p.name: p for p in sorted(dataset_dir.iterdir()) if (p / "metrics.json").is_file()}
+    models = {p.name: p for p in sorted(dataset_dir.iterdir())  # model folders only, not noise_ceiling/
+              if p.name in chain_object.models and (p / "metrics.json").is_file()}
     if not models:
         return None
     metrics = {name: json.loads((d / "metrics.json").read_text()) for name, d in models.items()}

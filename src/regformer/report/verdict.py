@@ -21,6 +21,7 @@ from scipy import stats
 
 from regformer.evaluate.compare import HIGHER, bootstrap_scores, direction, paired_difference, resample_indices
 
+MAX_STATE_VALUES = 5_000_000  # larger state predictions (cells x tiles) are not bootstrapped in a report
 REPORT_BOOTSTRAP = 200  # resamples: enough for a 2-digit SE, cheap enough for a report of large maps
 CSS = """.verdict { border: 2px solid #2b6cb0; background: #f3f8fd; padding: 0.6em 1em; margin: 1em 0; }
 .verdict h2 { margin: 0.2em 0 0.4em; font-size: 1.2em; } .verdict ul { margin: 0.3em 0; padding-left: 1.2em; }"""
@@ -61,6 +62,33 @@ def scalar_samples(models: dict[str, Path], unit: str) -> Samples | None:
                 if "measured" in h5 and h5["prediction"].ndim == 1:
                     pairs[name] = (h5["prediction"][()].astype(np.float64), h5["measured"][()].astype(np.float64))
     return Samples(pairs, unit) if pairs else None
+
+
+def _removed_vs_closed(score_fn: Callable) -> Callable:
+    """A score of state 2 (removed) against state 0 (closed) from (cells, tiles) scores and states."""
+    def score(predicted: np.ndarray, state: np.ndarray) -> float:
+        keep = (state == 0) | (state == 2)
+        labels = state[keep] == 2
+        return float(score_fn(labels, predicted[keep])) if 0 < labels.sum() < labels.size else float("nan")
+    return score
+
+
+def state_samples(models: dict[str, Path], unit: str) -> Samples | None:
+    """Samples of chains scored on tile states (scATAC: predictions.h5's `prediction` and `state`, one row per
+    test cell): AUROC and AUPRC of removed against closed tiles, cells resampled. None when too large."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    pairs = {}
+    for name, directory in models.items():
+        path = Path(directory) / "predictions.h5"
+        if not path.is_file() or not h5py.is_hdf5(path):  # the SE is optional: no verdict failure over it
+            continue
+        with h5py.File(path, "r") as h5:
+            if "state" in h5 and "prediction" in h5 and h5["state"].shape == h5["prediction"].shape \
+                    and h5["state"].ndim == 2 and h5["state"].size <= MAX_STATE_VALUES:
+                pairs[name] = (h5["prediction"][()].astype(np.float32), h5["state"][()])
+    scores = {"auroc": _removed_vs_closed(roc_auc_score), "auprc": _removed_vs_closed(average_precision_score)}
+    return Samples(pairs, unit, scores) if pairs else None
 
 
 def window_samples(store_path: Path, models: dict[str, Path], scores: dict[str, Callable]) -> Samples | None:
