@@ -81,8 +81,8 @@ def test_report_opens_with_a_verdict_against_the_baseline_with_its_se(tmp_path, 
                             noise_ceiling={"pearson": 0.95, "description": "x"}).read_text()
     box = html.split('id="verdict"', 1)[1].split("</section>", 1)[0]
     assert html.index('id="verdict"') < html.index("<h2>Metrics</h2>")
-    assert "best is <b>net</b>" in box and "against the baseline ridge" in box
-    assert "paired bootstrap SE, 200 resamples of test sequences" in box and "of the noise ceiling (0.950)" in box
+    assert "best is <b>net</b>" in box and " &plusmn; " in box and "against the baseline ridge" in box
+    assert "paired bootstrap SE over 200 resamples of the test sequences" in box and "of the noise ceiling (0.950)" in box
     record = html.split('id="run-record"', 1)[1]
     assert "n_sequences" in record and "scipy" in record and "lightning" in record
     assert "device=cuda:0, devices=4, num_nodes=1, effective_batch_size=512" in record
@@ -115,3 +115,33 @@ def test_stage_times_come_from_the_first_and_last_stamped_log_lines(tmp_path):
     assert stage_times(tmp_path) == {"akita/train": 125.0, "targets": 0.0}
     html = run_record_html({"akita": {}}, logs_dir=tmp_path)
     assert "akita/train" in html and "not recorded" in html and "Not given" in html
+
+
+def test_track_profiles_are_on_genome_coordinates_in_the_predictions_order(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from regformer.chains.tracks import report as tracks_report
+
+    store = tmp_path / "targets.h5"
+    targets = np.arange(3 * 4 * 1, dtype=np.float32).reshape(3, 4, 1)
+    with h5py.File(store, "w") as h5:
+        h5["targets"] = targets
+        h5["regions/chrom"] = np.array([b"chr1", b"chr2", b"chr3"])
+        h5["regions/start"] = np.array([0, 1000, 5000])
+    (tmp_path / "m").mkdir()
+    with h5py.File(tmp_path / "m" / "predictions.h5", "w") as h5:
+        h5["rows"], h5["prediction"] = np.array([2, 0]), targets[[2, 0]] + 1
+    drawn = {}
+    original = tracks_report.fig_to_png
+    tracks_report.fig_to_png = lambda fig: drawn.setdefault("fig", fig) and b"png"
+    try:
+        summary = {"tracks": ["dnase"], "bin_size": 100, "crop": 2}
+        tracks_report.profile_figure(store, {"m": tmp_path / "m"}, summary)
+    finally:
+        tracks_report.fig_to_png = original
+    axes = drawn["fig"].axes
+    assert axes[0].get_title() == "dnase, chr3:5,200-5,600" and axes[1].get_title() == "dnase, chr1:200-600"
+    assert axes[0].get_xlabel() == "chr3 position (kb)" and "coverage" in axes[0].get_ylabel()
+    measured = axes[0].collections[0].get_paths()[0].vertices[:, 1].max()
+    assert measured == targets[2].max()  # window 2's own targets, though h5py read the rows sorted
+    plt.close(drawn["fig"])

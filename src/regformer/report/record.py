@@ -149,5 +149,5 @@ def run_record_html(all_metrics: dict[str, dict], specs: dict | None = None, lib
     parts.append("<h3>Wall time per stage</h3>")
     parts.append(_table(("stage (log file)", "wall time (s)"), [(k, f"{v:,.0f}") for k, v in times.items()])
                  if times else '<p class="note">No stage logs found next to this report.</p>')
-    return ('<details class="run-details" id="run-record"><summary>Run record: code, versions, configuration, '
-            "devices, wall times</summary>\n" + "\n".join(parts) + "\n</details>")
+    return ('<details class="run-details" id="run-record"><summary>Code, versions, configuration, devices, '
+            "wall times</summary>\n" + "\n".join(parts) + "\n</details>")

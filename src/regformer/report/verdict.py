@@ -149,11 +149,12 @@ def verdict_lines(all_metrics: dict[str, dict], headline: tuple[str, ...], basel
             text += f"; the classical baseline wins: no other model beats {escape(baseline)} on {metric}"
         elif baseline and isinstance(all_metrics.get(baseline, {}).get(metric), (int, float)):
             delta = value - float(all_metrics[baseline][metric])
-            text += f", {delta:+.3f} against the baseline {escape(baseline)} ({all_metrics[baseline][metric]:.3f})"
             diff = difference_se(samples, metric, best, baseline, n_boot, seed)
+            se = f" &plusmn; {diff.se:.3f}" if diff is not None else ""
+            text += f", {delta:+.3f}{se} against the baseline {escape(baseline)} ({all_metrics[baseline][metric]:.3f})"
             if diff is not None:
-                text += (f" &plusmn; {diff.se:.3f} (paired bootstrap SE, {n_boot} resamples of test "
-                         f"{escape(samples.unit)}; not ahead in {diff.share_not_better:.1%} of them)")
+                text += (f" (paired bootstrap SE over {n_boot} resamples of the test {escape(samples.unit)}; "
+                         f"not ahead in {diff.share_not_better:.1%} of them)")
             else:
                 text += " (no per-example predictions to bootstrap an SE from)"
         elif baseline:
