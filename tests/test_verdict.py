@@ -145,3 +145,41 @@ def test_track_profiles_are_on_genome_coordinates_in_the_predictions_order(tmp_p
     measured = axes[0].collections[0].get_paths()[0].vertices[:, 1].max()
     assert measured == targets[2].max()  # window 2's own targets, though h5py read the rows sorted
     plt.close(drawn["fig"])
+
+
+def test_hic_report_on_hand_made_windows_has_a_verdict_with_a_window_bootstrap(tmp_path):
+    from regformer.chains.hic.report import write_hic_report
+
+    n_bins, offset, n_windows = 6, 2, 8
+    n_pixels = (n_bins - offset) * (n_bins - offset + 1) // 2
+    rng = np.random.default_rng(0)
+    targets = rng.normal(size=(n_windows, n_pixels, 1)).astype(np.float16)
+    store = tmp_path / "targets.h5"
+    summary = {"maps": ["cellA"], "n_bins": n_bins, "diagonal_offset": offset, "seq_length": 768, "bin_size": 128,
+               "crop": 0}
+    with h5py.File(store, "w") as h5:
+        h5.attrs["summary"] = json.dumps(summary)
+        h5["targets"] = targets
+        h5["regions/chrom"] = np.array([b"chr4"] * n_windows)
+        h5["regions/start"] = np.arange(n_windows) * 768
+        h5["regions/end"] = np.arange(n_windows) * 768 + 768
+    rows = np.array([0, 1, 2, 3, 5, 7])  # test windows in store order, as the workflow writes them
+    models = {}
+    for name, noise in (("akita", 0.3), ("distance_baseline", 3.0)):
+        prediction = targets[rows].astype(np.float32) + rng.normal(scale=noise, size=(len(rows), n_pixels, 1))
+        models[name] = tmp_path / name
+        models[name].mkdir()
+        with h5py.File(models[name] / "predictions.h5", "w") as h5:
+            h5["prediction"], h5["rows"] = prediction.astype(np.float16), rows
+        score = pooled_pearson(prediction, targets[rows])
+        (models[name] / "metrics.json").write_text(json.dumps(
+            {"pearson": score, "n_windows": len(rows),
+             "per_map": {"cellA": {"pearson": score, "distance_pearson": {"2": score, "3-4": score}}}}))
+    from regformer.chains.registry import load_chain
+
+    with report_context(chain=load_chain("hic")):
+        html = write_hic_report(tmp_path / "report.html", "d", store, models).read_text()
+    box = html.split('id="verdict"', 1)[1].split("</section>", 1)[0]
+    assert "best is <b>akita</b>" in box and "resamples of the test windows" in box
+    assert html.count("<img") >= 2  # the map and distance figures rendered
+    assert "cooler" in html.split('id="run-record"', 1)[1]

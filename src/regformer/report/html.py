@@ -244,7 +244,8 @@ def write_report(
     sections.append("<h2>Training curves</h2>\n" + image(png, "loss curves", "No model logged training curves."))
     sections.append(_how_to_read(noise_ceiling, ceiling, scatter))
     sections += [f"<h2>{escape(heading)}</h2>\n{raw_html}" for heading, raw_html in extra_sections or []]
-    logs_dir = out_html.parent.parent.parent / "logs" / out_html.parent.parent.name / out_html.parent.name
+    dataset_dir = out_html.resolve().parent  # results/{chain}/{dataset}/ -> its logs: results/logs/{chain}/{dataset}/
+    logs_dir = dataset_dir.parent.parent / "logs" / dataset_dir.parent.name / dataset_dir.name
     sections.append("<h2>Run record</h2>\n" + run_record_html(
         all_metrics, getattr(chain, "models", {}), getattr(chain, "report_libraries", ()), context.get("settings"),
         logs_dir))
