@@ -68,3 +68,5 @@ def test_results_table_is_written_from_the_results_folders(tmp_path):
     assert line.startswith(f"| promoter / demo | pearson | promoter_transformer | {row['value']:.3f} | kmer_ridge ")
     assert f"{row['delta']:+.3f} ± {row['se']:.3f}" in line and f"{row['value'] / 0.98:.0%}" in line
     assert "[report.html](results/promoter/demo/report.html)" in line
+    assert markdown(found, pages={"promoter": "docs/promoter.md"}).splitlines()[2].endswith(
+        "| [promoter](docs/promoter.md) |")

@@ -15,6 +15,8 @@ from pathlib import Path
 from regformer.report import verdict
 
 REPORT_NAME = "report.html"
+DOC_PAGES = {"promoter": "docs/promoter.md", "hic": "docs/hic.md", "tracks": "docs/tracks.md",
+             "scatac": "docs/scatac-results.md"}  # per-chain pages with the measured results (the README's links)
 
 
 def _samples(chain: str, dataset_dir: Path, models: dict[str, Path]):
@@ -72,16 +74,18 @@ def rows(results: Path, n_boot: int = verdict.REPORT_BOOTSTRAP) -> list[dict]:
     return found
 
 
-def markdown(found: list[dict], link_root: Path | None = None) -> str:
-    """The compact Markdown table; reports are linked relative to `link_root` when given."""
+def markdown(found: list[dict], link_root: Path | None = None, pages: dict[str, str] | None = None) -> str:
+    """The compact Markdown table; the last column links each report (relative to `link_root` when given) or,
+    with `pages`, each chain's documentation page instead (results/ is not in the repository)."""
     lines = ["| chain / dataset | metric | best model | value | baseline | Δ vs baseline ± SE | share of noise ceiling |"
-             " report |", "|---|---|---|---:|---|---:|---:|---|"]
+             f" {'more' if pages else 'report'} |", "|---|---|---|---:|---|---:|---:|---|"]
     for r in found:
         base = f"{r['baseline']} {r['baseline_value']:.3f}" if "baseline_value" in r else (
             "(the baseline is best)" if r["best"] == r["baseline"] else "")
         delta = f"{r['delta']:+.3f}" + (f" ± {r['se']:.3f}" if r.get("se") is not None else "") if "delta" in r else ""
         share = f"{r['value'] / r['ceiling']:.0%}" if r.get("ceiling") else ""
         report = r["report"].relative_to(link_root) if link_root else r["report"]
+        link = f"[{r['chain']}]({pages[r['chain']]})" if pages else f"[{report.name}]({report.as_posix()})"
         lines.append(f"| {r['chain']} / {r['dataset']} | {r['metric']} | {r['best']} | {r['value']:.3f} | {base} | "
-                     f"{delta} | {share} | [{report.name}]({report.as_posix()}) |")
+                     f"{delta} | {share} | {link} |")
     return "\n".join(lines)
