@@ -69,7 +69,7 @@ CEILING_SENTENCE = """The highlighted <i>noise ceiling</i> row is the best score
 expect given the measurement noise ({description}); a model near it has little left to gain. """
 
 BOOKKEEPING = ("training",)  # nested metrics.json entries about the run, not its scores
-IN_RUN_RECORD = ("recipe",)  # shown with its text settings in the run record
+IN_RUN_RECORD = ("recipe", "loss_weights")  # settings, not scores: the run record shows them
 NO_SCATTER = "No model wrote predictions.h5 with measured values."
 
 

@@ -124,7 +124,8 @@ def _model_rows(all_metrics: dict[str, dict], specs: dict) -> tuple[list[tuple],
         spec = specs.get(name)
         closed = spec is not None and spec.kind == "closed_form"
         own_loss = spec is not None and _has_own_loss(spec)
-        recipe = applicable_recipe(metrics.get("recipe") or {}, closed, own_loss)
+        recipe = {**applicable_recipe(metrics.get("recipe") or {}, closed, own_loss),
+                  **(metrics.get("loss_weights") or {})}
         text = ", ".join(f"{k}={'off' if v is None else v}" for k, v in recipe.items())
         recipes.append((name, "closed form: fitted in one pass, no training recipe" if closed else text or "not recorded"))
         training = metrics.get("training") or {}
