@@ -183,3 +183,15 @@ def test_hic_report_on_hand_made_windows_has_a_verdict_with_a_window_bootstrap(t
     assert "best is <b>akita</b>" in box and "resamples of the test windows" in box
     assert html.count("<img") >= 2  # the map and distance figures rendered
     assert "cooler" in html.split('id="run-record"', 1)[1]
+
+
+def test_a_nested_table_that_repeats_another_is_left_out():
+    from regformer.report.tables import nested_tables
+
+    per_track = {"dnase_a": {"pearson": 0.5}, "chip_b": {"pearson": 0.25}}
+    metrics = {"m": {"per_track": per_track, "per_group": {"dnase": {"pearson": 0.5}, "chip": {"pearson": 0.25}}}}
+    html = nested_tables(metrics)
+    assert "m / dnase_a" in html and "m / dnase" not in html.replace("m / dnase_a", "")
+    assert "per_group: the same values as per_track" in html
+    metrics["m"]["per_group"]["chip"]["pearson"] = 0.3  # groups that differ from tracks stay
+    assert "m / chip</td>" in nested_tables(metrics)

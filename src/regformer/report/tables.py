@@ -98,8 +98,9 @@ def nested_tables(all_metrics: dict[str, dict], include=None, exclude=()) -> str
     """One sub-table per nested dict key (e.g. per_map), rows = (model, entry); only the keys in `include` (when
     given) and not in `exclude`."""
     keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, dict)
-                   and (include is None or k in include) and k not in exclude})
-    parts, seen = [], []
+                   and (include is None or k in include) and k not in exclude},
+                  key=lambda k: (k != "per_track", k))  # the finest table first: it is the one kept
+    parts, seen = [], {}
     for key in keys:
         rows: dict[str, dict] = {}
         for model, metrics in all_metrics.items():
@@ -114,9 +115,10 @@ def nested_tables(all_metrics: dict[str, dict], include=None, exclude=()) -> str
                 rows[model] = nested
         table = metrics_table(rows, "model / entry", bold=False)
         values = sorted(repr(sorted((k, v) for k, v in row.items() if is_number(v))) for row in rows.values())
-        if values in seen:  # e.g. per_group when every group has one track: the same rows as per_track
+        if repr(values) in seen:  # e.g. per_group when every group has one track: the same rows as per_track
+            parts.append(f'<p class="note">{escape(key)}: the same values as {escape(seen[repr(values)])}.</p>')
             continue
-        seen.append(values)
+        seen[repr(values)] = key
         if table:
             parts.append(f"<h3>{escape(key)}</h3>\n{table}")
     return "\n".join(parts)
