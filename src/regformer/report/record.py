@@ -130,7 +130,7 @@ def _model_rows(all_metrics: dict[str, dict], specs: dict) -> tuple[list[tuple],
         recipes.append((name, "closed form: fitted in one pass, no training recipe" if closed else text or "not recorded"))
         training = metrics.get("training") or {}
         shown = {k: training[k] for k in TRAINING_DEVICE_KEYS if k in training}
-        devices.append((name, ", ".join(f"{k}={v}" for k, v in shown.items()) or "not recorded (older metrics.json)"))
+        devices.append((name, ", ".join(f"{k}={v}" for k, v in shown.items()) or "not recorded in metrics.json"))
     return recipes, devices
 
 
@@ -148,7 +148,8 @@ def run_record_html(all_metrics: dict[str, dict], specs: dict | None = None, lib
               "<h3>Where each model trained</h3>", _table(("model", "device"), devices)]
     times = stage_times(logs_dir) if logs_dir else {}
     parts.append("<h3>Wall time per stage</h3>")
-    parts.append(_table(("stage (log file)", "wall time (s)"), [(k, f"{v:,.0f}") for k, v in times.items()])
+    rows = [(stage, f"{seconds:,.0f}" if seconds >= 1 else "< 1") for stage, seconds in times.items()]
+    parts.append(_table(("stage (log file)", "wall time (s)"), rows)
                  if times else '<p class="note">No stage logs found next to this report.</p>')
     return ('<details class="run-details" id="run-record"><summary>Code, versions, configuration, devices, '
             "wall times</summary>\n" + "\n".join(parts) + "\n</details>")

@@ -54,11 +54,18 @@ def dataset_row(chain: str, dataset_dir: Path, n_boot: int = verdict.REPORT_BOOT
         row["delta"] = row["value"] - row["baseline_value"]
         diff = verdict.difference_se(_samples(chain, dataset_dir, models), metric, best, baseline, n_boot, 0)
         row["se"] = None if diff is None else diff.se
-    ceiling_path = dataset_dir / "noise_ceiling" / "metrics.json"
-    if ceiling_path.is_file():
-        bound = json.loads(ceiling_path.read_text()).get(metric)
-        row["ceiling"] = bound
+    row["ceiling"] = _ceiling(dataset_dir).get(metric)
     return row
+
+
+def _ceiling(dataset_dir: Path) -> dict:
+    """The synthetic demos' noise ceiling: noise_ceiling/metrics.json (Hi-C, tracks) or the promoter store's summary."""
+    ceiling_path, summary_path = dataset_dir / "noise_ceiling" / "metrics.json", dataset_dir / "prepared" / "summary.json"
+    if ceiling_path.is_file():
+        return json.loads(ceiling_path.read_text())
+    if summary_path.is_file():
+        return json.loads(summary_path.read_text()).get("noise_ceiling") or {}
+    return {}
 
 
 def rows(results: Path, n_boot: int = verdict.REPORT_BOOTSTRAP) -> list[dict]:
