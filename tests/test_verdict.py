@@ -195,3 +195,15 @@ def test_a_nested_table_that_repeats_another_is_left_out():
     assert "per_group: the same values as per_track" in html
     metrics["m"]["per_group"]["chip"]["pearson"] = 0.3  # groups that differ from tracks stay
     assert "m / chip</td>" in nested_tables(metrics)
+
+
+def test_the_tracks_verdict_scores_as_metrics_json_does():
+    from regformer.chains.tracks.metrics import track_metrics
+    from regformer.chains.tracks.report import mean_track_pearson
+
+    rng = np.random.default_rng(0)
+    target = rng.poisson(3.0, size=(5, 16, 3)).astype(np.float64)
+    prediction = np.abs(target + rng.normal(scale=2.0, size=target.shape))
+    metrics = track_metrics(prediction, target, ["a", "b", "c"], ["g", "g", "h"])
+    assert mean_track_pearson(prediction, target) == pytest.approx(metrics["pearson"])
+    assert mean_track_pearson(prediction, target, log1p=True) == pytest.approx(metrics["pearson_log1p"])
