@@ -19,6 +19,7 @@ import numpy as np
 
 from cost_cells import cost_cells, metrics_cost
 from regformer.chains.hic.metrics import _pearson
+from regformer.evaluate.compare import bootstrap_scores, paired_difference, resample_indices
 
 BASELINE = "distance_baseline"
 
@@ -49,23 +50,22 @@ def pooled(pred: np.ndarray, target: np.ndarray) -> float:
 def table(folder: Path, n_boot: int, seed: int) -> str:
     target, models = load(folder)
     n = target.shape[0]
-    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    boot = {name: np.array([pooled(p[d], target[d]) for d in draws]) for name, p in models.items()}
+    draws = resample_indices(n, n_boot, seed)
     lines = [f"{folder}: {n} test windows, {n_boot} window resamples", "",
              "| model | pooled Pearson | Δ vs distance_baseline ± SE | resamples with Δ <= 0 | insulation Pearson "
              "| parameters | epochs | training time |", "|---|---:|---:|---:|---|---:|---:|---:|"]
-    baseline = pooled(models[BASELINE], target) if BASELINE in models else None
+    baseline_boot = bootstrap_scores(pooled, models[BASELINE], target, draws) if BASELINE in models else None
     for name, pred in models.items():
         metrics = json.loads((folder / name / "metrics.json").read_text())
-        score = pooled(pred, target)
-        if baseline is not None and name != BASELINE:
-            d = boot[name] - boot[BASELINE]
-            diff = f"{score - baseline:+.3f} ± {d.std(ddof=1):.3f} | {np.mean(d <= 0):.3f}"
+        if baseline_boot is not None and name != BASELINE:
+            d = paired_difference(pooled, pred, models[BASELINE], target, draws, baseline_boot=baseline_boot)
+            diff = f"{d.value:+.3f} ± {d.se:.3f} | {d.share_not_better:.3f}"
         else:
             diff = " | "
         insulation = " / ".join(f"{m}: {v['insulation_pearson']:.3f}" for m, v in metrics.get("per_map", {}).items()
                                 if v.get("insulation_pearson") is not None)
-        lines.append(f"| {name} | {score:.3f} | {diff} | {insulation} | {cost_cells(*metrics_cost(metrics))}")
+        lines.append(f"| {name} | {pooled(pred, target):.3f} | {diff} | {insulation} | "
+                     f"{cost_cells(*metrics_cost(metrics))}")
     return "\n".join(lines)
 
 

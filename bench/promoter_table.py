@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from cost_cells import cost_cells, metrics_cost
+from regformer.evaluate.compare import bootstrap_scores, paired_difference, resample_indices
 
 BASELINE = "kmer_ridge"
 
@@ -30,17 +31,17 @@ def dataset_rows(folder: Path, n_boot: int, seed: int) -> list[dict]:
         with h5py.File(model_dir / "predictions.h5", "r") as h5:
             models[model_dir.name] = (h5["prediction"][:].astype(float), h5["measured"][:].astype(float))
     n = len(next(iter(models.values()))[1])
-    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    boot = {name: np.array([_scores(p[d], m[d]) for d in draws]) for name, (p, m) in models.items()}
+    draws = resample_indices(n, n_boot, seed)
+    boot = {name: bootstrap_scores(_scores, p, m, draws) for name, (p, m) in models.items()}
     rows = []
     for name, (p, m) in models.items():
         metrics = json.loads((folder / name / "metrics.json").read_text())
         row = {"dataset": folder.name, "model": name, "n_test": n, "scores": _scores(p, m), "se": boot[name].std(0, ddof=1),
                "cost": metrics_cost(metrics)}
         if BASELINE in boot and name != BASELINE:
-            diff = boot[name] - boot[BASELINE]
-            row["diff"] = np.subtract(row["scores"], _scores(*models[BASELINE]))
-            row["diff_se"] = diff.std(0, ddof=1)
+            diff = paired_difference(_scores, p, models[BASELINE][0], m, draws, baseline_boot=boot[BASELINE],
+                                     model_boot=boot[name])
+            row["diff"], row["diff_se"] = diff.value, diff.se
         rows.append(row)
     return rows
 

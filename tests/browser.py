@@ -40,6 +40,8 @@ window.addEventListener('load', () => {
   const result = {innerWidth: window.innerWidth, clientWidth: limit,
                   scrollWidth: document.scrollingElement.scrollWidth, bodyHeight: document.body.scrollHeight,
                   title: document.title, h1: (document.querySelector('h1') || {}).textContent || '',
+                  verdict: ((document.getElementById('verdict') || {}).innerText || '').trim(),
+                  runRecord: ((document.getElementById('run-record') || {}).innerText || '').trim(),
                   images: images, wide: wide};
   document.documentElement.setAttribute('%s', JSON.stringify(result));
 });
@@ -60,7 +62,8 @@ def chromium() -> str:
 
 def inspect_page(html_path: str | Path, width: int = 1280, height: int = 900, timeout: float = 120) -> dict:
     """Load `html_path` (a copy, with the probe) in headless chromium at `width` x `height` and return the probe's
-    findings: innerWidth, clientWidth, scrollWidth, bodyHeight, title, h1, images (alt, complete, naturalWidth)
+    findings: innerWidth, clientWidth, scrollWidth, bodyHeight, title, h1, the rendered text of the verdict box
+    and of the run record (verdict, runRecord; "" when absent), images (alt, complete, naturalWidth)
     and wide (every element reaching past the viewport's right or left edge, its scrollbar not counted)."""
     browser = chromium()
     page = Path(html_path).read_text(encoding="utf-8")
@@ -82,11 +85,14 @@ def inspect_page(html_path: str | Path, width: int = 1280, height: int = 900, ti
 
 
 def assert_reads_well(html_path: str | Path, width: int = 1280) -> dict:
-    """The page renders, every image decodes, and nothing is wider than a `width` px viewport."""
+    """The page renders with its verdict box and run record, every image decodes, and nothing is wider than a
+    `width` px viewport."""
     seen = inspect_page(html_path, width=width)
     where = Path(html_path).name
     assert seen["innerWidth"] == width, f"{where}: the browser window is {seen['innerWidth']} px, not {width}"
     assert seen["h1"].strip() and seen["bodyHeight"] > 200, f"{where}: the page did not render: {seen}"
+    assert "best is" in seen["verdict"] or "No model reports" in seen["verdict"], f"{where}: no verdict box: {seen}"
+    assert "regformer commit" in seen["runRecord"], f"{where}: no run record"
     broken = [img for img in seen["images"] if not img["complete"] or img["naturalWidth"] <= 0]
     assert seen["images"] and not broken, f"{where}: images that did not load: {broken or 'no images at all'}"
     # the window's scrollbar is drawn, as on a desktop: the page has clientWidth (1265 of 1280 px) to fit in

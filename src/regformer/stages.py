@@ -30,7 +30,13 @@ def noise_ceiling(chain: str, store: str | Path, noise_free_store: str | Path, o
     return evaluate_noise_ceiling(load_chain(chain), store, noise_free_store, out_metrics, settings)
 
 
-def report(chain: str, out_html: str | Path, dataset: str, metrics_paths: list, inputs: dict) -> Path:
-    """The dataset's HTML report; each model's folder is the parent of its metrics.json."""
+def report(chain: str, out_html: str | Path, dataset: str, metrics_paths: list, inputs: dict,
+           settings: dict | None = None) -> Path:
+    """The dataset's HTML report; each model's folder is the parent of its metrics.json. `settings` (the dataset's
+    config block) goes into the report's run record."""
+    from regformer.report.record import report_context
+
     model_dirs = {Path(p).parent.name: Path(p).parent for p in metrics_paths}
-    return load_chain(chain).write_report(out_html, dataset, model_dirs, inputs)
+    chain_object = load_chain(chain)
+    with report_context(chain=chain_object, settings=settings):
+        return chain_object.write_report(out_html, dataset, model_dirs, inputs)

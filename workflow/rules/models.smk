@@ -68,6 +68,8 @@ rule write_report:
         ),
     log:
         "results/logs/{chain}/{dataset}/report.log",
+    params:
+        settings=lambda wc: wf.dataset_config(wc.chain, wc.dataset),  # the report's run record shows it
     conda:
         REGFORMER_ENV
     script:

@@ -4,4 +4,4 @@ from regformer.stages import report
 
 with log_to(snakemake.log[0]):
     report(snakemake.wildcards.chain, snakemake.output[0], snakemake.wildcards.dataset, list(snakemake.input.metrics),
-           dict(snakemake.input.items()))
+           dict(snakemake.input.items()), settings=snakemake.params.settings)

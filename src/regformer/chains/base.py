@@ -19,6 +19,12 @@ class ChainBase:
     models: dict[str, ModelSpec] = {}
     eval_batch_size = 256
     strand_average = False
+    # the report's verdict box and run record (regformer.report): the classical baseline every model should beat,
+    # the metrics the verdict ranks by, the unit a bootstrap resamples, the libraries whose versions matter
+    baseline_model = ""
+    headline_metrics: tuple[str, ...] = ("pearson",)
+    test_unit = "examples"
+    report_libraries: tuple[str, ...] = ()
 
     def arch_for_store(self, spec: ModelSpec, arch: dict, user_config: dict, store_path: str | Path) -> dict:
         return arch

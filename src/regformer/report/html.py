@@ -23,7 +23,8 @@ import pandas as pd
 
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
-from regformer.report import figures
+from regformer.report import figures, verdict
+from regformer.report.record import current_context, run_record_html
 from regformer.report.tables import details_table, is_number, metrics_table, nested_tables
 
 METRICS_FIX = (
@@ -48,12 +49,14 @@ tr.ceiling td { background: #fff7d6; font-style: italic; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .note { color: #555; font-size: 0.92em; }
 details.run-details > summary { cursor: pointer; color: #333; font-weight: 600; margin: 1em 0 0.5em; }
-"""
+pre { white-space: pre-wrap; font-size: 0.85em; background: #f7f7f7; padding: 0.5em; }
+""" + verdict.CSS
 
 HOW_TO_READ = """<p>The table lists one row per model, scored on the held-out test split. For
-correlations (pearson, spearman) and r2, higher is better; for errors (mse, mae, loss), lower is
-better. The best value in each column is in <b>bold</b>; counts such as n_test or n_parameters are
-context, not scores. {ceiling}{scatter}The loss curves show training and validation loss per epoch: validation loss
+correlations (pearson, spearman), r2 and auroc, higher is better; for errors (mse, mae, nll, loss), lower
+is better. The best value of each score column is in <b>bold</b>; counts, seconds and fractions are context,
+not scores, and are never bolded. The verdict box above says which model wins and by how much.
+{ceiling}{scatter}The loss curves show training and validation loss per epoch: validation loss
 that rises while training loss keeps falling means the model is overfitting; curves that are still
 falling at the end mean more epochs might help. Models without curves (for example closed-form
 baselines) are not trained by gradient descent.</p>"""
@@ -66,6 +69,7 @@ CEILING_SENTENCE = """The highlighted <i>noise ceiling</i> row is the best score
 expect given the measurement noise ({description}); a model near it has little left to gain. """
 
 BOOKKEEPING = ("training",)  # nested metrics.json entries about the run, not its scores
+IN_RUN_RECORD = ("recipe", "loss_weights")  # settings, not scores: the run record shows them
 NO_SCATTER = "No model wrote predictions.h5 with measured values."
 
 
@@ -156,7 +160,7 @@ def _metric_sections(all_metrics: dict[str, dict], noise_ceiling: dict | None, c
     sections = [f"<h2>Metrics</h2>\n{metrics_table(scalars, 'model', ceiling) or '<p>No numeric metrics.</p>'}"]
     if ceiling and (noise_ceiling or {}).get("description"):
         sections.append(f'<p class="note">Noise ceiling: {escape(str(noise_ceiling["description"]))}.</p>')
-    scores = nested_tables(all_metrics, exclude=BOOKKEEPING)  # e.g. per-map scores: results, shown
+    scores = nested_tables(all_metrics, exclude=BOOKKEEPING + IN_RUN_RECORD)  # e.g. per-map scores: results, shown
     if scores:
         sections.append(scores)
     # parameter bookkeeping, where we follow the papers, how each run went: there on demand, not above the figures
@@ -209,18 +213,30 @@ def write_report(
     intro: str = "",
     extra_sections: list[tuple[str, str]] | None = None,
     scatter: bool = True,
+    samples: verdict.Samples | None = None,
 ) -> Path:
     """Write the comparison page for every model on one dataset and return its path.
 
     `scatter=False` leaves out the predicted-vs-measured scatter (for chains whose outputs are maps).
+    The verdict box reads the chain's baseline_model and headline_metrics (from the report context that
+    regformer.stages.report sets); `samples` lets it bootstrap an SE for chains without a 1-D `measured`.
     The page is written atomically, so a reader never sees half of it, and is readable by the group.
     """
     out_html = Path(out_html)
     all_metrics, predictions, curves = _load_models(models, scatter)
     ceiling = {k: v for k, v in (noise_ceiling or {}).items() if is_number(v)} or None
     ceiling_r = float(ceiling["pearson"]) if ceiling and "pearson" in ceiling else None
+    context = current_context()
+    chain = context.get("chain")
+    if samples is None and predictions:
+        samples = verdict.Samples({m: (f["predicted"].to_numpy(), f["measured"].to_numpy())
+                                   for m, f in predictions.items()}, getattr(chain, "test_unit", "examples"))
+    if samples is None:  # e.g. scATAC: tile states per test cell
+        samples = verdict.state_samples(models, getattr(chain, "test_unit", "examples"))
+    box = verdict.verdict_box(all_metrics, getattr(chain, "headline_metrics", ("pearson", "spearman", "auroc")),
+                              getattr(chain, "baseline_model", None), ceiling, samples)
 
-    sections = _metric_sections(all_metrics, noise_ceiling, ceiling, model_notes)
+    sections = [box] + _metric_sections(all_metrics, noise_ceiling, ceiling, model_notes)
     if scatter:
         png = figures.scatter_grid(predictions, ceiling_r)
         sections.append("<h2>Predicted vs measured</h2>\n" + image(png, "predicted vs measured", NO_SCATTER))
@@ -228,6 +244,11 @@ def write_report(
     sections.append("<h2>Training curves</h2>\n" + image(png, "loss curves", "No model logged training curves."))
     sections.append(_how_to_read(noise_ceiling, ceiling, scatter))
     sections += [f"<h2>{escape(heading)}</h2>\n{raw_html}" for heading, raw_html in extra_sections or []]
+    dataset_dir = out_html.resolve().parent  # results/{chain}/{dataset}/ -> its logs: results/logs/{chain}/{dataset}/
+    logs_dir = dataset_dir.parent.parent / "logs" / dataset_dir.parent.name / dataset_dir.name
+    sections.append("<h2>Run record</h2>\n" + run_record_html(
+        all_metrics, getattr(chain, "models", {}), getattr(chain, "report_libraries", ()), context.get("settings"),
+        logs_dir))
 
     page = _page(title, dataset, len(models), intro, sections)
     with atomic_path(out_html) as tmp:

@@ -15,7 +15,9 @@ def model_notes(specs: Mapping, all_metrics: dict[str, dict]) -> dict[str, str]:
         ensemble = f" (a seed ensemble of {members} networks, predictions averaged)" if members > 1 else ""
         count = f"{metrics['n_parameters']:,} parameters as configured here{ensemble}; " if "n_parameters" in metrics else ""
         paper = f" (the source reports {spec.paper_parameters:,})" if spec.paper_parameters else ""
-        notes[name] = f"{count}{spec.n_parameters('full'):,} at full size{paper}. {recipe_note(spec, metrics)}{spec.note}"
+        full = spec.n_parameters("full")  # 0 for a model sized by its data (e.g. a per-tile baseline)
+        size = f"{full:,} at full size{paper}. " if full else (f"sized by the data{paper}. " if count else "")
+        notes[name] = f"{count}{size}{recipe_note(spec, metrics)}{spec.note}"
     return notes
 
 

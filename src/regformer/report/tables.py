@@ -1,7 +1,8 @@
 """HTML tables of model metrics for the comparison report.
 
-Numbers are formatted for reading (thousands separators, 3 decimals) and the best score of each
-column is bolded, knowing which metrics are errors (lower is better) and which are counts (never ranked).
+Numbers are formatted for reading (thousands separators, 3 decimals) and the best score of each metric
+column is bolded in that metric's direction (regformer.evaluate.compare.direction); context columns (counts,
+seconds, fractions) are never ranked.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import math
 from html import escape
 from numbers import Real
 
+from regformer.evaluate.compare import HIGHER, direction
+
 LEADING_METRICS = ("pearson", "spearman", "r2", "mse")
-LOWER_IS_BETTER = ("mse", "mae", "loss", "seconds")
 COUNT_KEYS = {"epoch", "epochs", "step", "steps", "seed"}
 
 
@@ -24,10 +26,6 @@ def _is_count(key: str) -> bool:
     """Counts describe the run, not its quality, so they are never bolded."""
     key = key.lower()
     return key.startswith(("n_", "num_")) or key in COUNT_KEYS
-
-
-def _higher_is_better(key: str) -> bool:
-    return not any(token in key.lower() for token in LOWER_IS_BETTER)
 
 
 def _order(keys: set[str]) -> list[str]:
@@ -63,9 +61,10 @@ def _wrap(table: str) -> str:
 def _best(rows: dict[str, dict], key: str) -> float | None:
     """Best value of one column across models, or None when bolding would say nothing."""
     values = [float(m[key]) for m in rows.values() if is_number(m.get(key)) and math.isfinite(m[key])]
-    if _is_count(key) or len(values) < 2:
+    way = direction(key)
+    if _is_count(key) or way is None or len(values) < 2:
         return None
-    return max(values) if _higher_is_better(key) else min(values)
+    return max(values) if way == HIGHER else min(values)
 
 
 def metrics_table(rows: dict[str, dict], label: str, ceiling: dict | None = None, bold: bool = True) -> str:
@@ -99,8 +98,9 @@ def nested_tables(all_metrics: dict[str, dict], include=None, exclude=()) -> str
     """One sub-table per nested dict key (e.g. per_map), rows = (model, entry); only the keys in `include` (when
     given) and not in `exclude`."""
     keys = sorted({k for m in all_metrics.values() for k, v in m.items() if isinstance(v, dict)
-                   and (include is None or k in include) and k not in exclude})
-    parts = []
+                   and (include is None or k in include) and k not in exclude},
+                  key=lambda k: (k != "per_track", k))  # the finest table first: it is the one kept
+    parts, seen = [], {}
     for key in keys:
         rows: dict[str, dict] = {}
         for model, metrics in all_metrics.items():
@@ -114,6 +114,11 @@ def nested_tables(all_metrics: dict[str, dict], include=None, exclude=()) -> str
             else:
                 rows[model] = nested
         table = metrics_table(rows, "model / entry", bold=False)
+        values = sorted(repr(sorted((k, v) for k, v in row.items() if is_number(v))) for row in rows.values())
+        if repr(values) in seen:  # e.g. per_group when every group has one track: the same rows as per_track
+            parts.append(f'<p class="note">{escape(key)}: the same values as {escape(seen[repr(values)])}.</p>')
+            continue
+        seen[repr(values)] = key
         if table:
             parts.append(f"<h3>{escape(key)}</h3>\n{table}")
     return "\n".join(parts)

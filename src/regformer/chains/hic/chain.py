@@ -30,6 +30,10 @@ class HicChain(ChainBase):
     name = CHAIN
     title = "Hi-C / Micro-C models"
     models = MODELS
+    baseline_model = "distance_baseline"
+    headline_metrics = ("pearson", "window_pearson")
+    test_unit = "windows"
+    report_libraries = ("cooler", "cooltools", "pyfaidx")
     eval_batch_size = 1
     strand_average = False  # a reverse-complemented window predicts the map flipped on both axes
 

@@ -14,12 +14,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from regformer.apply.report import apply_sections  # noqa: E402
+from regformer.chains.hic.metrics import _window_pearson  # noqa: E402
 from regformer.chains.hic.specs import MODELS  # noqa: E402
 from regformer.data.contact_maps import triu_to_matrix  # noqa: E402
 from regformer.io.stores import store_summary  # noqa: E402
 from regformer.report.figures import fig_to_png  # noqa: E402
 from regformer.report.html import image, load_metrics, write_report  # noqa: E402
 from regformer.report.notes import model_notes  # noqa: E402
+from regformer.report.verdict import pooled_pearson, window_samples  # noqa: E402
 
 INTRO = (
     "Contact maps predicted from DNA sequence alone on held-out test windows ({n_test} windows of {seq_length:,} bp "
@@ -51,7 +53,8 @@ def shown_windows(store_path: Path, models: dict[str, Path]) -> tuple[list[str],
         return [], None, predictions
     with h5py.File(store_path, "r") as h5:  # rows are the test windows' store rows, increasing (as h5py wants)
         targets = h5["targets"][rows].astype(np.float32)
-        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][rows], h5["regions/start"][rows])]
+        labels = [f"{c.decode()}:{s:,}-{e:,}" for c, s, e in zip(h5["regions/chrom"][rows], h5["regions/start"][rows],
+                                                                  h5["regions/end"][rows])]
     return labels, targets, predictions
 
 
@@ -103,18 +106,18 @@ def map_plot(summary: dict, shown: tuple, map_index: int, map_name: str) -> plt.
                 shown["contacts"] = ax.imshow(mat, cmap="RdBu_r", vmin=-limit, vmax=limit)
             ax.set_xticks([]), ax.set_yticks([])
             if r == 0:
-                ax.set_title(title, fontsize=8)
+                ax.set_title(title, fontsize=11)
             if c == 0:
-                ax.set_ylabel(labels[r], fontsize=7)
+                ax.set_ylabel(labels[r], fontsize=10)
     fig.colorbar(shown["contacts"], ax=axes, shrink=0.6, label="log(obs/exp)")
     if "spread" in shown:
         fig.colorbar(shown["spread"], ax=axes, shrink=0.6, label="std, |error|")
-    fig.suptitle(f"{map_name}: log(obs/exp), test windows", fontsize=9)
+    fig.suptitle(f"{map_name}: log(obs/exp), test windows (rows: chromosome:start-end)", fontsize=12)
     return fig
 
 
-def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:
-    """Pearson per distance band, one panel per map, one line per model."""
+def distance_figure(all_metrics: dict[str, dict], bin_size: int | None = None) -> bytes | None:
+    """Pearson per distance band, one panel per map, one line per model; the legend below the panels."""
     maps = sorted({m for metrics in all_metrics.values() for m in metrics.get("per_map", {})})
     if not maps:
         return None
@@ -125,10 +128,12 @@ def distance_figure(all_metrics: dict[str, dict]) -> bytes | None:
             if bands:
                 ax.plot(range(len(bands)), [np.nan if v is None else v for v in bands.values()], marker="o", label=model)
                 ax.set_xticks(range(len(bands)), list(bands), rotation=45, fontsize=7)
-        ax.set_title(map_name, fontsize=9), ax.set_xlabel("diagonal offset (bins)"), ax.set_ylabel("Pearson r")
-        ax.axhline(0, color="#999", lw=0.5)
-    axes[0][0].legend(fontsize=7)
+        unit = f"bins of {bin_size:,} bp" if bin_size else "bins"
+        ax.set_title(map_name, fontsize=10), ax.set_xlabel(f"distance from the diagonal ({unit})")
+        ax.set_ylabel("Pearson r"), ax.axhline(0, color="#999", lw=0.5)
+    handles, labels = axes[0][0].get_legend_handles_labels()
     fig.tight_layout()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(labels)), fontsize=8)
     return fig_to_png(fig)
 
 
@@ -168,6 +173,11 @@ def calibration_text(all_metrics: dict[str, dict]) -> str:
     return "".join(parts)
 
 
+def verdict_samples(store_path: Path, models: dict[str, Path]):
+    """Test predictions and targets for the verdict's window bootstrap of pooled and per-window Pearson."""
+    return window_samples(store_path, models, {"pearson": pooled_pearson, "window_pearson": _window_pearson})
+
+
 def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, model_dirs: dict[str, Path],
                      ceiling_path: str | Path | None = None) -> Path:
     """Compare the Hi-C models in `model_dirs` (name -> results/hic/{dataset}/{model}/) on one dataset."""
@@ -196,7 +206,8 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
                          "draws and their variance plus an observation-noise variance per diagonal offset and map, "
                          "fitted on the validation split only; a calibrated model lies on the diagonal.</p>"
                          + calibration_text(all_metrics) + image(reliability, "reliability diagram", NOTHING)))
-    sections.append(("Pearson by distance", image(distance_figure(all_metrics), "distance-stratified Pearson", NOTHING)))
+    sections.append(("Pearson by distance", image(distance_figure(all_metrics, summary.get("bin_size")),
+                                                          "distance-stratified Pearson", NOTHING)))
     sections.append(("Stitched predictions", "<p>Each model's test predictions are stitched into "
                      "<code>predicted_{map}.cool</code> in its folder (mean where windows overlap, values are "
                      "log(obs/exp), so view them unbalanced) to open in HiGlass next to the measured map.</p>"))
@@ -204,4 +215,5 @@ def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path,
     intro = INTRO.format(n_test=n_test, **summary)
     return write_report(out_html, title=f"regformer: Hi-C / Micro-C models on {dataset}", dataset=dataset,
                         models=models, noise_ceiling=ceiling, model_notes=notes, intro=intro,
-                        extra_sections=sections + apply_sections(models), scatter=False)
+                        extra_sections=sections + apply_sections(models), scatter=False,
+                        samples=verdict_samples(store_path, models))

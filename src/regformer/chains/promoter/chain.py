@@ -32,6 +32,10 @@ class PromoterChain(ChainBase):
     name = CHAIN
     title = "random-promoter models"
     models = MODELS
+    baseline_model = "kmer_ridge"
+    headline_metrics = ("pearson", "spearman")
+    test_unit = "sequences"
+    report_libraries = ("scipy",)
     eval_batch_size = 1024
     strand_average = True
 

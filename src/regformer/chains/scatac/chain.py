@@ -36,6 +36,10 @@ class ScatacChain(ChainBase):
     name = CHAIN
     title = "scATAC models"
     models = MODELS
+    baseline_model = "open_frequency"
+    headline_metrics = ("auroc", "auprc")
+    test_unit = "cells"
+    report_libraries = ("snapatac2", "scanpy", "anndata")
     eval_batch_size = 16
 
     def arch_for_store(self, spec, arch: dict, user_config: dict, store_path) -> dict:

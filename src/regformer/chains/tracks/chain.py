@@ -42,6 +42,10 @@ class TracksChain(ChainBase):
     name = CHAIN
     title = "genomic-track models"
     models = MODELS
+    baseline_model = "kmer_ridge"
+    headline_metrics = ("pearson", "pearson_log1p")
+    test_unit = "windows"
+    report_libraries = ("pyBigWig", "pyfaidx")
     eval_batch_size = 8
     strand_average = False  # a reverse-complemented window predicts the tracks in reverse bin order
 

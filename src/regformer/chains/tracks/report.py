@@ -23,6 +23,7 @@ from regformer.models.saved import load_trained  # noqa: E402
 from regformer.report.figures import fig_to_png  # noqa: E402
 from regformer.report.html import image, load_metrics, write_report  # noqa: E402
 from regformer.report.notes import model_notes  # noqa: E402
+from regformer.report.verdict import pooled_pearson, window_samples  # noqa: E402
 
 INTRO = (
     "Binned coverage tracks predicted from DNA sequence alone on held-out test windows ({n_test_windows} windows "
@@ -32,13 +33,23 @@ INTRO = (
     "pearson_log1p the same on log(1 + x). kmer_ridge (ridge on k-mer counts of each bin and its flanks) is the "
     "classical baseline every network should beat."
 )
-N_WINDOWS_SHOWN = 2
+N_WINDOWS_SHOWN = 4
 NOTHING = "Nothing to show."
 
 
+def mean_track_pearson(predicted: np.ndarray, measured: np.ndarray, log1p: bool = False) -> float:
+    """metrics.json's pearson (or pearson_log1p): per track over all bins of the windows, then the mean."""
+    if log1p:
+        predicted, measured = np.log1p(np.maximum(predicted, 0)), np.log1p(measured)
+    values = [pooled_pearson(predicted[..., k], measured[..., k]) for k in range(measured.shape[-1])]
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
 def profile_figure(store_path: Path, model_dirs: dict[str, Path], summary: dict) -> bytes | None:
-    """Rows: the first test windows; columns: tracks; measured (grey) and each model's prediction."""
-    predictions = {}
+    """Rows: the first test windows; columns: tracks; measured (grey) and each model's prediction, on the genome
+    coordinates of each bin's start."""
+    predictions, rows = {}, None
     for name, directory in model_dirs.items():
         if (directory / "predictions.h5").is_file():
             with h5py.File(directory / "predictions.h5", "r") as h5:
@@ -46,21 +57,30 @@ def profile_figure(store_path: Path, model_dirs: dict[str, Path], summary: dict)
                 predictions[name] = h5["prediction"][:N_WINDOWS_SHOWN].astype(np.float32)
     if not predictions:
         return None
+    order = np.argsort(rows)  # h5py reads increasing rows; put them back in the predictions' order
     with h5py.File(store_path, "r") as h5:
-        measured = h5["targets"][np.sort(rows)].astype(np.float32)
-        labels = [f"{c.decode()}:{s:,}" for c, s in zip(h5["regions/chrom"][np.sort(rows)],
-                                                       h5["regions/start"][np.sort(rows)])]
-    tracks = summary["tracks"]
-    fig, axes = plt.subplots(len(rows), len(tracks), figsize=(4 * len(tracks), 2.2 * len(rows)), squeeze=False)
+        measured = np.empty_like(h5["targets"][rows[order]], dtype=np.float32)
+        measured[order] = h5["targets"][rows[order]]
+        chroms = np.empty(len(rows), dtype=object)
+        chroms[order] = [c.decode() for c in h5["regions/chrom"][rows[order]]]
+        starts = np.empty(len(rows), dtype=np.int64)
+        starts[order] = h5["regions/start"][rows[order]]
+    tracks, bin_size = summary["tracks"], summary["bin_size"]
+    fig, axes = plt.subplots(len(rows), len(tracks), figsize=(4.2 * len(tracks), 2.6 * len(rows)), squeeze=False)
     for r in range(len(rows)):
+        first = starts[r] + summary["crop"] * bin_size
+        x = (first + bin_size * np.arange(measured.shape[1])) / 1e3
         for t, track in enumerate(tracks):
             ax = axes[r][t]
-            ax.fill_between(np.arange(measured.shape[1]), measured[r, :, t], color="#bbb", label="measured")
+            ax.fill_between(x, measured[r, :, t], step="post", color="#bbb", label="measured")
             for name, values in predictions.items():
-                ax.plot(values[r, :, t], lw=1, label=name)
-            ax.set_title(f"{track} - {labels[r]}", fontsize=8)
+                ax.step(x, values[r, :, t], where="post", lw=1, label=name)
+            ax.set_title(f"{track}, {chroms[r]}:{first:,}-{first + bin_size * measured.shape[1]:,}", fontsize=9)
+            ax.set_xlabel(f"{chroms[r]} position (kb)", fontsize=8)
+            ax.set_ylabel(f"coverage per {bin_size} bp bin", fontsize=8)
             ax.tick_params(labelsize=7)
-    axes[0][0].legend(fontsize=6)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
     return fig_to_png(fig)
 
@@ -91,7 +111,7 @@ def track_pearson_figure(all_metrics: dict[str, dict], reference: str = "swin1d"
 @torch.inference_mode()
 def attention_figure(store_path: Path, model_path: Path, title: str) -> bytes | None:
     """The attention weights of the first test window: each layer's first head, then each head of the last
-    layer (for windowed attention, the first window)."""
+    layer (for windowed attention, the first window), four panels a row, with a shared colour bar."""
     saved, model = load_trained(model_path, MODELS)
     if not isinstance(model, torch.nn.Module):
         return None
@@ -102,12 +122,19 @@ def attention_figure(store_path: Path, model_path: Path, title: str) -> bytes | 
         return None
     panels = [(f"layer {i + 1}, head 1", a[0, 0]) for i, a in enumerate(maps)]
     panels += [(f"layer {len(maps)}, head {h + 1}", maps[-1][0, h]) for h in range(1, maps[-1].shape[1])]
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.4), squeeze=False)
-    for ax, (label, weights) in zip(axes[0], panels):
-        ax.imshow(weights.float().numpy(), cmap="viridis")
-        ax.set_title(label, fontsize=7), ax.set_xticks([]), ax.set_yticks([])
-    fig.suptitle(f"{title}: attention weights (query rows, key columns), first test window", fontsize=8)
-    fig.tight_layout()
+    n_cols = min(4, len(panels))
+    n_rows = -(-len(panels) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.8 * n_cols + 1, 2.8 * n_rows), squeeze=False,
+                             layout="constrained")
+    top = max(float(w.max()) for _, w in panels) or 1.0
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    for ax, (label, weights) in zip(axes.ravel(), panels):
+        shown = ax.imshow(weights.float().numpy(), cmap="viridis", vmin=0, vmax=top)
+        ax.set_title(label, fontsize=10), ax.set_xlabel("key position", fontsize=8)
+        ax.set_ylabel("query position", fontsize=8), ax.tick_params(labelsize=7)
+    fig.colorbar(shown, ax=axes, shrink=0.7, label="attention weight")
+    fig.suptitle(f"{title}: attention weights, first test window", fontsize=11)
     return fig_to_png(fig)
 
 
@@ -124,6 +151,12 @@ def _sections(store_path: Path, model_dirs: dict[str, Path], all_metrics: dict, 
                      "<code>predicted_{track}.bw</code> in its folder, on the measured track's chromosomes "
                      "(mean where windows overlap), to open in IGV next to the data.</p>"))
     return sections
+
+
+def verdict_samples(store_path: Path, models: dict[str, Path]):
+    """Test predictions and targets for the verdict's window bootstrap of the mean per-track Pearson."""
+    return window_samples(store_path, models, {"pearson": mean_track_pearson,
+                                               "pearson_log1p": lambda p, m: mean_track_pearson(p, m, True)})
 
 
 def write_tracks_report(out_html: str | Path, dataset: str, store_path: str | Path, model_dirs: dict[str, Path],
@@ -145,4 +178,4 @@ def write_tracks_report(out_html: str | Path, dataset: str, store_path: str | Pa
                         models=models, noise_ceiling=ceiling, model_notes=model_notes(MODELS, all_metrics),
                         intro=intro, extra_sections=_sections(store_path, models, all_metrics, summary)
                         + apply_sections(models),
-                        scatter=False)
+                        scatter=False, samples=verdict_samples(store_path, models))
