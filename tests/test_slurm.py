@@ -127,7 +127,7 @@ def test_two_gpu_training_runs_as_two_srun_tasks_with_ddp(tmp_path):
     workdir = tmp_path / "ddp"
     _write_config(workdir)
     config = yaml.safe_load((workdir / "config.yaml").read_text())
-    config["cluster"].update(gpus=2)
+    config["cluster"].update(gpus=2, cpus_per_gpu=1)  # two tasks fit the 2-core CI node
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     targets = [f"results/promoter/demo/{model}/metrics.json" for model in MODELS]
     _snakemake(workdir, *targets, *SLURM_ARGS)

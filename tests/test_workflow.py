@@ -194,11 +194,11 @@ def test_url_dataset_is_fetched_verified_and_prepared(tmp_path):
 
 
 @pytest.mark.parametrize("accelerator, expected, absent", [
-    ("gpu", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "nodes=2", "mpi=srun", "tasks=4"],
-     ["cpus_per_task"]),
+    ("gpu", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "cpus_per_task=8", "nodes=2",
+      "mpi=srun", "tasks=4"], ["cpus_per_task=2"]),
     # the shipped default: a cluster run sends training to the GPUs of `cluster:` (the job falls back to the CPU)
-    ("auto", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "nodes=2", "mpi=srun", "tasks=4"],
-     ["cpus_per_task"]),
+    ("auto", ["slurm_partition=gpu", "gpu=4", "gpu_model=a100", "cpus_per_gpu=8", "cpus_per_task=8", "nodes=2",
+      "mpi=srun", "tasks=4"], ["cpus_per_task=2"]),
     ("cpu", ["slurm_partition=cpu", "cpus_per_task=2"], ["gpu_model", "gpu="]),
     ("tpu", ["slurm_partition=tpu-v4"], ["gpu_model", "gpu="]),
 ])

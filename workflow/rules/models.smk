@@ -11,9 +11,11 @@ wildcard_constraints:
 
 
 # Training runs `regformer train`: under SLURM, a job with several GPUs starts it through srun (one task
-# per GPU, DDP); on one GPU or CPU it runs directly.
+# per GPU, DDP); on one GPU or CPU it runs directly. The task counts are explicit: the SLURM executor's job step
+# clears the allocation's SLURM_* variables, so a bare srun would start one task per node.
 TRAIN_COMMAND = (
-    'export PATH={params.bindir:q}:"$PATH"; launcher=""; if [ -n "${{SLURM_JOB_ID:-}}" ] && [ {params.ranks} -gt 1 ]; then launcher=srun; fi; '
+    'export PATH={params.bindir:q}:"$PATH"; launcher=""; if [ -n "${{SLURM_JOB_ID:-}}" ] && [ {params.ranks} -gt 1 ]; '
+    'then launcher="srun --ntasks={params.ranks} --ntasks-per-node=$(({params.ranks} / {params.nodes}))"; fi; '
     "$launcher regformer train {wildcards.chain} --store {input.store} --model {wildcards.model} "
     "--output {output.model} --model-config {params.model_config:q} --trainer {params.trainer:q} "
     "--gpus {params.gpus} --nodes {params.nodes} --threads {threads} --seed {params.seed} --log {log}"

@@ -104,9 +104,11 @@ class WorkflowHelpers:
         if signal:
             resources["slurm_extra"] = f"--signal=USR1@{signal} --requeue"
         if self.requests_gpus():
-            # the plugin asks for --gpus=MODEL:N, a total over the job's nodes
+            # the plugin asks for --gpus=MODEL:N, a total over the job's nodes. One task per GPU, so the task's CPUs
+            # are the GPU's: cpus_per_task (which the plugin prefers to cpus_per_gpu) overrides a profile's default.
             resources.update(slurm_partition=cluster["gpu_partition"], gpu=self.train_ranks(),
-                             gpu_model=cluster["gpu_model"], cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1)
+                             gpu_model=cluster["gpu_model"], cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1,
+                             cpus_per_task=cluster["cpus_per_gpu"])
             if self.train_ranks() > 1:
                 # the job launches its own srun: one task per GPU over all nodes, and Lightning runs DDP
                 resources.update(mpi="srun", tasks=self.train_ranks())
