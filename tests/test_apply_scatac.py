@@ -43,7 +43,8 @@ def test_projecting_the_training_cells_reproduces_their_stored_embedding(dataset
     result = run_stage("predict", "scatac", model_path, FRAGMENTS, tmp_path / "new.h5ad", {"min_fragments": 50})
     new = ad.read_h5ad(tmp_path / "new.h5ad")
     _, model = load_trained(model_path, MODELS)
-    stored_cls, stored_mean = embed_store(model, dataset / "sentences.h5")
+    embeddings, _ = embed_store(model, dataset / "sentences.h5")
+    stored_cls, stored_mean = embeddings["X_atacformer"], embeddings["X_atacformer_mean"]
     stored = ad.read_h5ad(dataset / "qc" / "cells_qc.h5ad")
     assert result["n_cells"] == new.n_obs == stored.n_obs == store_summary(dataset / "sentences.h5")["n_cells"]
     order = new.obs_names.get_indexer(stored.obs_names)
@@ -59,9 +60,9 @@ def test_labels_transfer_by_knn_from_the_labelled_training_cells(dataset, tmp_pa
 
     model_path = dataset / "atacformer" / "model.pt"
     _, model = load_trained(model_path, MODELS)
-    cls, _ = embed_store(model, dataset / "sentences.h5")
+    embeddings, _ = embed_store(model, dataset / "sentences.h5")
     cells = ad.read_h5ad(dataset / "qc" / "cells_qc.h5ad")
-    cells.obsm["X_atacformer"] = cls
+    cells.obsm["X_atacformer"] = embeddings["X_atacformer"]
     cells.obs["split"] = "train"
     cells.obs["label"] = np.where(np.arange(cells.n_obs) % 2, "B", "T")
     cells.write_h5ad(dataset / "cells.h5ad")

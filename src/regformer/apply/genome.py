@@ -39,13 +39,18 @@ def encode_windows(inputs, length: int) -> tuple[np.ndarray, list[str]]:
         if (codes == INVALID).any():
             raise InputError("inputs", "characters other than ACGTN", "give DNA sequences")
         return codes, [""] * len(codes)
+    return array_codes(inputs, length, "pass windows of the training length")
+
+
+def array_codes(inputs, length: int, fix: str) -> tuple[np.ndarray, list[str]]:
+    """(n, L) codes or (n, 4, L) one-hot (NumPy or torch; an all-zero column is N) -> (n, L) codes; L must be
+    the model's input length (`fix` says what to do otherwise)."""
     array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
     codes = array.argmax(1).astype(np.uint8) if array.ndim == 3 else array.astype(np.uint8)
     if array.ndim == 3:
         codes[array.sum(1) == 0] = 4
     if codes.shape[1] != length:
-        raise InputError("inputs", f"arrays of length {codes.shape[1]}, the model reads {length}",
-                         "pass windows of the training length")
+        raise InputError("inputs", f"arrays of length {codes.shape[1]}, the model reads {length}", fix)
     return codes, [""] * len(codes)
 
 

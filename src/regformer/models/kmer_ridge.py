@@ -95,10 +95,12 @@ class KmerRidge:
         return self
 
     def state_arrays(self) -> dict:
-        """The fitted penalty, coefficients and intercept (saved in model.pt as tensors, never pickled)."""
-        return ridge_arrays(self.alpha, self.model)
+        """The fitted penalty, coefficients, intercept and k_max (saved in model.pt as tensors, never pickled)."""
+        return {**ridge_arrays(self.alpha, self.model), "k_max": int(self.k_max)}
 
     def load_state_arrays(self, state: dict) -> "KmerRidge":
+        # the fit's own k_max, so the features match the coefficients whatever the saved architecture says
+        self.k_max = int(state.get("k_max", self.k_max))
         self.alpha, self.model = ridge_from_arrays(state)
         return self
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from regformer.apply.alleles import check_alleles, substitute
 from regformer.apply.forward import summarize
+from regformer.apply.genome import array_codes
 from regformer.apply.tables import read_sequences, read_table, write_tsv
 from regformer.chains.promoter.synthetic import MOTIFS
 from regformer.data.encoding import INVALID, encode_fixed_length
@@ -56,14 +57,8 @@ class PromoterApply:
         if isinstance(inputs, str):
             inputs = [inputs]
         if isinstance(inputs, np.ndarray) or hasattr(inputs, "numpy"):
-            array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
-            codes = array.argmax(1).astype(np.uint8) if array.ndim == 3 else array.astype(np.uint8)
-            if array.ndim == 3:
-                codes[array.sum(1) == 0] = 4
-            if codes.shape[1] != length:
-                raise InputError("inputs", f"arrays of length {codes.shape[1]}, the model reads {length}",
-                                 "pass strings (they are fitted to the length) or arrays of the model's length")
-            return codes, [""] * len(codes)
+            return array_codes(inputs, length,
+                               "pass strings (they are fitted to the length) or arrays of the model's length")
         sequences = [str(s) for s in inputs]
         codes = encode_fixed_length(sequences, length)
         if (codes == INVALID).any():
