@@ -193,10 +193,11 @@ def test_the_chain_adds_dream_scores_when_the_dataset_has_an_annotation(syntheti
     assert metrics["dream_subsets"]["all"]["n"] == len(rows) and "pearson" in metrics
 
 
-def test_report_rows_show_parameters_and_training_time_with_the_fastest_in_bold():
+def test_report_rows_show_parameters_and_training_time_with_only_scores_in_bold():
     from regformer.report.tables import metrics_table
 
     html = metrics_table({"legnet": {"pearson": 0.66, "n_parameters": 199_234, "training_seconds": 874.0},
                           "kmer_ridge": {"pearson": 0.63, "n_parameters": 5_461, "training_seconds": 12.5}}, "model")
     assert "<th>training_<wbr>seconds</th>" in html and "<th>n_<wbr>parameters</th>" in html
-    assert "<b>12.500</b>" in html and "<b>0.660</b>" in html and "199,234" in html
+    # context columns (time, size) are shown but never bolded: only scores, in their direction (issue 25)
+    assert "<b>12.500</b>" not in html and "<b>0.660</b>" in html and "199,234" in html
