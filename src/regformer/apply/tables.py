@@ -10,6 +10,7 @@ import pandas as pd
 
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import new_hdf5
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz")
 
@@ -63,7 +64,7 @@ def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:
 
 def write_h5(path: str | Path, datasets: dict, attrs: dict | None = None) -> None:
     """An HDF5 file of named arrays (text arrays stored as UTF-8), atomically."""
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+    with atomic_path(path) as tmp, new_hdf5(tmp) as h5:
         for name, values in datasets.items():
             values = np.asarray(values)
             if values.dtype.kind in "UO":

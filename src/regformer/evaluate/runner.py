@@ -22,7 +22,7 @@ from regformer.data.windows import window_regions
 from regformer.evaluate.calibration import fit_noise_variance, predictive_calibration, predictive_std
 from regformer.evaluate.uncertainty import average_scores, uncertainty_metrics
 from regformer.io.atomic import atomic_path
-from regformer.io.stores import write_metrics
+from regformer.io.stores import new_hdf5, write_metrics
 from regformer.models.blocks import model_size
 from regformer.models.outputs import prediction_of
 from regformer.models.registry import get_spec
@@ -105,7 +105,7 @@ def write_prediction_file(path: str | Path, predictions: Predictions, *, dtype=n
         chunks = (1, *values.shape[1:]) if values.ndim > 1 else None
         h5.create_dataset(name, data=values, chunks=chunks)
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+    with atomic_path(path) as tmp, new_hdf5(tmp) as h5:
         put(h5, "prediction", predictions.prediction.astype(dtype))
         if predictions.std is not None:
             put(h5, "std", predictions.std.astype(dtype))

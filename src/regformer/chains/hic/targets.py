@@ -29,6 +29,7 @@ from regformer.data.contact_maps import triu_indices, upper_triangle_size
 from regformer.data.splits import write_split_index
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import new_hdf5
 from regformer.logs import Progress
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ def build_targets(cooler_uris: dict[str, str], regions: list[Region], out_path: 
                "n_pixels": n_pixels, "fasta": fasta, "log_clips": log_clips,
                **{k: v for k, v in params.items() if k not in ("crop", "diagonal_offset")}}
     with atomic_path(out_path) as tmp:
-        with h5py.File(tmp, "w") as h5:
+        with new_hdf5(tmp) as h5:
             dset = h5.create_dataset("targets", shape=(len(regions), n_pixels, len(uris)), dtype=np.float16,
                                      chunks=(1, n_pixels, len(uris)), fillvalue=np.nan)
             if workers > 1:

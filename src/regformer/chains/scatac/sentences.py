@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from regformer.data.splits import write_split_index
 from regformer.io.atomic import atomic_path
+from regformer.io.stores import new_hdf5
 from regformer.logs import Progress
 from regformer.models.atacformer import CLS, N_SPECIAL
 
@@ -82,7 +83,7 @@ def write_sentence_store(out_path: str | Path, chunks: Iterable[sp.csr_matrix], 
     tile_chrom = np.asarray(tile_chrom, dtype=np.int64)
     n_chroms, n_cells = len(chroms), len(barcodes)
     lengths, n_truncated, row = [], 0, 0
-    with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as h5:
+    with atomic_path(out_path) as tmp, new_hdf5(tmp) as h5:
         tokens, overflow = _Ragged(h5, "sentences/tokens"), _Ragged(h5, "sentences/overflow")
         counter = Progress(n_cells, "cell sentences")  # on the console: cells done / total
         for chunk in chunks:
