@@ -348,3 +348,9 @@ def test_the_browser_check_sees_a_broken_image_and_a_table_wider_than_the_window
     assert [img["alt"] for img in seen["images"] if img["naturalWidth"] == 0] == ["loss curves"]
     assert any(el["tag"] == "table" and el["width"] > 1280 for el in seen["wide"])
     assert seen["scrollWidth"] <= 1280  # the table scrolls in its own box: only the element check sees it
+
+
+def test_scatac_qc_numbers_are_rounded_for_reading():
+    from regformer.chains.scatac.report import _qc_value
+
+    assert _qc_value(13.852813852813853) == "13.9" and _qc_value(12345) == "12,345" and _qc_value(2000.0) == "2,000"
