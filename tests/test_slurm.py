@@ -39,6 +39,7 @@ def _write_config(workdir: Path) -> None:
     config["promoter"]["models"]["promoter_transformer"].update(max_epochs=2)
     for chain in ("hic", "tracks", "scatac"):  # cluster mechanics are the same for every chain; test_workflow runs them
         config.pop(chain, None)
+    config["promoter"].pop("apply", None)  # the apply jobs are local rules like the others; test_workflow runs them
     # trainer and the partitions/GPU request stay as shipped (accelerator: auto asks for the gpu partition); only
     # the sizes shrink to the one-node test cluster. Lightning finds no real GPU there and trains on the CPU.
     config["cluster"].update(train_mem_mb=1000, train_runtime=30, cpus_per_gpu=1)
