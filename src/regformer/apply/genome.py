@@ -82,3 +82,13 @@ def tile_regions(bed: pd.DataFrame, seq_length: int, bin_size: int, crop: int,
             start = min(max(first - crop * bin_size, 0), last_start)
             windows.append((row.chrom, start, start + seq_length))
     return list(dict.fromkeys(windows))  # moved windows may repeat
+
+
+class WindowApply:
+    """What the genome-window chains' apply hooks share: training-length windows in, forward strand only."""
+
+    reverse_output = None  # these chains evaluate the forward strand only
+
+    @staticmethod
+    def encode(inputs, context: dict) -> tuple[np.ndarray, list[str]]:
+        return encode_windows(inputs, context["seq_length"])

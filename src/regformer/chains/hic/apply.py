@@ -19,7 +19,7 @@ import pandas as pd
 
 from regformer.apply.explain import explain_codes
 from regformer.apply.forward import summarize
-from regformer.apply.genome import encode_windows, read_bed, tile_regions, window_store_context
+from regformer.apply.genome import WindowApply, read_bed, tile_regions, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
 from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
 from regformer.chains.hic.stitch import stitch_to_cool
@@ -87,20 +87,14 @@ def draw_variant_maps(out_png, ids: list[str], ref_maps: np.ndarray, alt_maps: n
         tmp.write_bytes(png)
 
 
-class HicApply:
+class HicApply(WindowApply):
     """Hooks of the Hi-C chain."""
-
-    reverse_output = None  # the chain evaluates the forward strand only
 
     @staticmethod
     def context(model_path: Path, saved: dict) -> dict:
         context = window_store_context(model_path, KEYS)
         context["n_bins"] = context["seq_length"] // context["bin_size"] - 2 * context["crop"]
         return context
-
-    @staticmethod
-    def encode(inputs, context: dict) -> tuple[np.ndarray, list[str]]:
-        return encode_windows(inputs, context["seq_length"])
 
     @staticmethod
     def scalar(prediction):

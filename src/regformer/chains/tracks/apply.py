@@ -16,7 +16,7 @@ import pandas as pd
 
 from regformer.apply.explain import explain_codes
 from regformer.apply.forward import summarize
-from regformer.apply.genome import encode_windows, read_bed, tile_regions, window_store_context
+from regformer.apply.genome import WindowApply, read_bed, tile_regions, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
 from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
 from regformer.chains.tracks.export import binned_predictions
@@ -45,18 +45,12 @@ def write_bigwig(out_bw, table: pd.DataFrame, lengths: dict[str, int], bin_size:
             bw.close()
 
 
-class TracksApply:
+class TracksApply(WindowApply):
     """Hooks of the tracks chain."""
-
-    reverse_output = None  # the chain evaluates the forward strand only
 
     @staticmethod
     def context(model_path: Path, saved: dict) -> dict:
         return window_store_context(model_path, ("seq_length", "bin_size", "crop", "tracks"))
-
-    @staticmethod
-    def encode(inputs, context: dict) -> tuple[np.ndarray, list[str]]:
-        return encode_windows(inputs, context["seq_length"])
 
     @staticmethod
     def scalar(prediction):
