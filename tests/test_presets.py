@@ -42,7 +42,8 @@ def _stand_in(work: Path, path: str) -> None:
         text = source.read_text()
         dest.write_text(text)
         for row in csv.DictReader(text.splitlines(), delimiter="\t"):
-            _stand_in(work, row["file"])
+            if row.get("file"):  # a targets table names files; a labels table (barcode, cell type) does not
+                _stand_in(work, row["file"])
     elif source.exists():
         dest.symlink_to(source.resolve())
     else:
