@@ -63,7 +63,7 @@ def test_unknown_architecture_key_is_rejected():
         resolve_model_config(chain_models("promoter")["promoter_transformer"], {"n_layerz": 3})
     arch, training = resolve_model_config(chain_models("promoter")["promoter_transformer"], {"size": "full", "lr": 5e-4, "d_model": 128})
     assert arch["n_residual"] == 5 and arch["d_model"] == 128 and training["lr"] == 5e-4
-    with pytest.raises(InputError, match="akita: unknown setting 'loss'"):  # Hi-C losses are the papers'
+    with pytest.raises(InputError, match=r"akita: loss 'huber' is not one of \['mse'\]"):  # Hi-C losses are the papers'
         resolve_model_config(chain_models("hic")["akita"], {"loss": "huber"})
 
 

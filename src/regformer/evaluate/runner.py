@@ -25,7 +25,7 @@ from regformer.io.atomic import atomic_path
 from regformer.io.stores import new_hdf5, write_metrics
 from regformer.models.blocks import model_size
 from regformer.models.outputs import prediction_of
-from regformer.models.registry import get_spec
+from regformer.models.registry import ModelSpec, get_spec
 from regformer.models.saved import load_trained
 
 log = logging.getLogger(__name__)
@@ -141,20 +141,33 @@ def evaluate_noise_ceiling(chain, store_path: str | Path, noise_free_store: str 
     return metrics
 
 
+def sampling_draws(spec: ModelSpec, saved: dict, settings: dict) -> int | None:
+    """Draws per sequence of a sampling model (akita_vae): the model's vae_samples (its recipe, saved with it), or
+    the dataset's vae_samples, where an older config still sets it there (deprecated); None for other models."""
+    if "vae_samples" in settings and "vae_samples" in spec.training:
+        log.warning("the dataset setting vae_samples is deprecated: set it on the model (models: {%s: {train: "
+                    "{vae_samples: %s}}})", saved["name"], settings["vae_samples"])
+        return int(settings["vae_samples"])
+    draws = saved.get("training", {}).get("vae_samples", spec.training.get("vae_samples"))
+    return int(draws) if draws else None
+
+
 def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_metrics: str | Path,
                    out_predictions: str | Path, settings: dict | None = None, seed: int = 0) -> dict:
     """Score one model on the test split; write metrics.json (strict JSON) and predictions.h5.
 
-    `settings` is the dataset's config entry; sampling models read vae_samples (default 20, the paper's) and
-    interval (0.9) from it, and the chain reads what its scores need. `seed` seeds their sampling.
+    `settings` is the dataset's config entry; sampling models read interval (0.9) from it (and their number of
+    draws from the model's recipe: sampling_draws), and the chain reads what its scores need. `seed` seeds their
+    sampling.
     """
     settings = settings or {}
     saved, model = load_trained(model_path, chain.models)
+    spec = get_spec(chain.models, saved["name"])
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    predictions = predict_split(chain, model, store_path, n_samples=settings.get("vae_samples", 20),
+    draws = sampling_draws(spec, saved, settings)
+    predictions = predict_split(chain, model, store_path, **({"n_samples": draws} if draws else {}),
                                 level=settings.get("interval", 0.9), device=device, seed=seed)
     metrics = chain.score(store_path, predictions, settings)
-    spec = get_spec(chain.models, saved["name"])
     metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"],
                    recipe=saved.get("training", {}), loss_weights={k: v for k, v in saved.get("arch", {}).items()
                                                                    if k.endswith("_weight")})

@@ -7,15 +7,21 @@ model does not know, so a typo fails at once instead of being ignored.
 
 from __future__ import annotations
 
+import json
+import logging
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from regformer.errors import InputError
+from regformer.train.recipes import SIZES, check_choices
 
 TORCH = "torch"              # trained by gradient descent with Lightning (regformer.train.harness)
 CLOSED_FORM = "closed_form"  # fitted in one pass over the store by its chain (ridge, distance baseline)
 KINDS = (TORCH, CLOSED_FORM)
-GENERAL_KEYS = {"size"}
+GENERAL_KEYS = {"size", "arch", "train"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class ModelSpec:
     paper_parameters: int | None = None
     note: str = ""
     target_scale: bool = False  # the model takes the training targets' mean and std (set_target_scale) before fitting
+    choices: dict = field(default_factory=dict)  # values an enum-valued setting may take here (narrows recipes.CHOICES)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -45,32 +52,72 @@ class ModelSpec:
             return model_size(self.build(**(self.full if size == "full" else self.demo)))
 
 
-def get_spec(specs: Mapping[str, ModelSpec], name: str, chain: str | None = None) -> ModelSpec:
+def get_spec(specs: Mapping[str, ModelSpec], name: str) -> ModelSpec:
     """The spec called `name` among `specs`; an InputError listing the known names otherwise."""
-    if name not in specs or (chain is not None and specs[name].chain != chain):
-        known = sorted(n for n, s in specs.items() if chain is None or s.chain == chain)
-        raise InputError("config.yaml", f"unknown model {name!r}" + (f" for chain {chain!r}" if chain else ""),
-                         f"use one of {known}")
+    if name not in specs:
+        raise InputError("config.yaml", f"unknown model {name!r}", f"use one of {sorted(specs)}")
     return specs[name]
 
 
-def resolve_model_config(spec: ModelSpec, user: dict | None) -> tuple[dict, dict]:
-    """(architecture kwargs, training settings) for one model entry of config.yaml."""
-    user = dict(user or {})
+FLAT_FORM_WARNING = ("config.yaml: model {model} sets {keys} at the top of its entry; this flat form is deprecated "
+                     "(still read): put architecture settings under arch: and training settings under train:, "
+                     "here {model}: {rewritten}")
+_warned: set[str] = set()  # models whose flat entry was already reported in this process
+
+
+def split_entry(spec: ModelSpec, user: dict) -> tuple[str, dict, dict]:
+    """(size, architecture settings, training settings) of one config.yaml model entry, in the new form
+    ({size, arch: {...}, train: {...}}) or today's flat one (reported once per model: how to rewrite it)."""
+    user = dict(user)
     size = user.pop("size", "demo")
-    if size not in ("full", "demo"):
-        raise InputError("config.yaml", f"model {spec.name}: size {size!r} is not 'full' or 'demo'",
+    arch, train = dict(user.pop("arch", None) or {}), dict(user.pop("train", None) or {})
+    if user:
+        flat = {key: value for key, value in user.items() if key not in spec.training}
+        arch, train = {**arch, **flat}, {**train, **{key: user[key] for key in user if key not in flat}}
+        if spec.name not in _warned:
+            _warned.add(spec.name)
+            rewritten = {"size": size, **({"arch": arch} if arch else {}), **({"train": train} if train else {})}
+            message = FLAT_FORM_WARNING.format(model=spec.name, keys=", ".join(sorted(user)),
+                                               rewritten=json.dumps(rewritten).replace('"', ""))
+            log.warning(message)
+            warnings.warn(message, DeprecationWarning, stacklevel=3)
+    return size, arch, train
+
+
+def flat_entry(user: dict | None) -> dict:
+    """One config.yaml model entry as one flat dict (size and every setting), in either form: what a chain's
+    arch_for_store reads to see which settings the user wrote."""
+    user = dict(user or {})
+    arch, train = user.pop("arch", None) or {}, user.pop("train", None) or {}
+    return {**user, **arch, **train}
+
+
+def _reject_unknown(spec: ModelSpec, keys, known: set, where: str) -> None:
+    """An InputError for the first of `keys` the model does not know, listing the keys it does."""
+    for key in keys:
+        if key not in known:
+            raise InputError("config.yaml", f"model {spec.name}: unknown setting {key!r}{where}",
+                             f"use one of {sorted(known)}")
+
+
+def resolve_model_config(spec: ModelSpec, user: dict | None) -> tuple[dict, dict]:
+    """(architecture kwargs, training settings) for one model entry of config.yaml: the spec's defaults at the
+    entry's size, overridden by the entry; unknown keys and enum values out of range are InputErrors."""
+    size, user_arch, user_train = split_entry(spec, user or {})
+    if size not in SIZES:
+        raise InputError("config.yaml", f"model {spec.name}: size {size!r} is not one of {list(SIZES)}",
                          "set size: full or size: demo")
     arch = dict(spec.full if size == "full" else spec.demo)
     training = dict(spec.training)
-    for key, value in user.items():
-        if key in training:
-            training[key] = value
-        elif key in arch:
-            arch[key] = value
-        else:
-            raise InputError("config.yaml", f"model {spec.name}: unknown setting {key!r}",
-                             f"use one of {sorted(set(training) | set(arch) | GENERAL_KEYS)}")
+    new_form = any(key in (user or {}) for key in ("arch", "train"))
+    if new_form:
+        _reject_unknown(spec, user_arch, set(arch), " in arch")
+        _reject_unknown(spec, user_train, set(training), " in train")
+    else:  # flat: every unknown key landed in user_arch
+        _reject_unknown(spec, user_arch, set(arch) | set(training) | GENERAL_KEYS, "")
+    arch.update(user_arch)
+    training.update(user_train)
+    check_choices(spec.name, {**arch, **training}, spec.choices)
     return arch, training
 
 

@@ -21,11 +21,11 @@ import numpy as np
 from regformer.io.stores import store_summary
 from regformer.models.ensemble import SeedEnsemble
 from regformer.models.outputs import huber_loss, mse_loss, poisson_loss, soft_bin_kl_loss
-from regformer.models.registry import CLOSED_FORM, ModelSpec, get_spec, resolve_model_config
+from regformer.models.registry import CLOSED_FORM, ModelSpec, flat_entry, get_spec, resolve_model_config
 from regformer.models.saved import save_trained
 from regformer.train import harness
 from regformer.train.ranks import global_rank, is_global_zero
-from regformer.train.recipes import RESUMABLE_KEYS
+from regformer.train.recipes import EVALUATION_KEYS, RESUMABLE_KEYS
 from regformer.train.runlock import run_lock
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def recipe_loss(training: dict, target_std: float | None):
     soft_bin_kl (KL to a Normal(y, soft_bin_sd) spread over the model's expression bins)."""
     loss = training.get("loss", "mse")
     if loss == "soft_bin_kl":
-        return functools.partial(soft_bin_kl_loss, sd=training.get("soft_bin_sd", 0.5))
+        return functools.partial(soft_bin_kl_loss, sd=training["soft_bin_sd"])
     if loss == "huber":
         return functools.partial(huber_loss, delta=training["huber_delta"] * target_std)
     return poisson_loss if loss == "poisson" else mse_loss
@@ -51,7 +51,7 @@ def fit_members(chain, spec: ModelSpec, arch: dict, training: dict, store_path, 
     if spec.target_scale or training.get("loss") == "huber":
         scale = datamodule.target_scale()
     # settings that may grow between runs continue training rather than invalidating it
-    recipe = {k: v for k, v in training.items() if k not in RESUMABLE_KEYS}
+    recipe = {k: v for k, v in training.items() if k not in RESUMABLE_KEYS + EVALUATION_KEYS}
     data = store_summary(store_path)
     members, summaries = [], []
     for i in range(training.get("members", 1)):
@@ -87,7 +87,7 @@ def train_model(chain, model_name: str, model_config: dict | None, store_path: s
     """
     spec = get_spec(chain.models, model_name)
     arch, training = resolve_model_config(spec, model_config)
-    arch = chain.arch_for_store(spec, arch, model_config or {}, store_path)
+    arch = chain.arch_for_store(spec, arch, flat_entry(model_config), store_path)
     run_dir = Path(out_model).parent
     with run_lock(run_dir):  # one trainer per run folder: a second one on the same checkpoints is refused
         return _train_locked(chain, spec, model_name, arch, training, store_path, out_model, run_dir, trainer_cfg, seed)

@@ -10,6 +10,7 @@ auxiliary insulation head, regformer.models.insulation, which lets the trunk fin
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
+from regformer.train.recipes import RECIPE, derive, recipe_dict
 
 CHAIN = "hic"
 
@@ -26,14 +27,15 @@ _DEMO_HEAD = dict(head_filters=16, head_dilated_filters=8, n_head_dilated=4, hea
 _TRANSFORMER_FULL = dict(**_FULL_TRUNK, n_heads=6, n_layers=3, ff_dim=256, transformer_dropout=0.15, **_FULL_HEAD)
 _TRANSFORMER_DEMO = dict(**_DEMO_TRUNK, n_heads=2, n_layers=2, ff_dim=32, transformer_dropout=0.15, **_DEMO_HEAD)
 
-_AKITA_TRAINING = dict(max_epochs=100, batch_size=2, lr=0.0065, weight_decay=0.0, optimizer="sgd", momentum=0.99575,
-                       patience=12, gradient_clip_val=10.0, rc_augment=True, shift_augment=11, swa=False, swa_lr=None,
-                       swa_epoch_start=0.8, swa_annealing_epochs=5, ema_decay=None)
-_TRANSFORMER_TRAINING = dict(max_epochs=65, batch_size=2, lr=0.0045, weight_decay=0.0, optimizer="sgd",
-                             momentum=0.975, patience=40, gradient_clip_val=10.7, rc_augment=True, shift_augment=11,
-                             swa=True, swa_lr=0.00085, swa_epoch_start=0.8, swa_annealing_epochs=5,
-                             ema_decay=None)
-_VAE_TRAINING = dict(_TRANSFORMER_TRAINING, lr=0.004, swa_lr=0.0025)
+# SGD with Akita's momentum, gradient clipping and shifts of up to 11 bp; the transformer variants add SWA
+_AKITA_TRAINING = derive(RECIPE, max_epochs=100, batch_size=2, lr=0.0065, optimizer="sgd", momentum=0.99575,
+                         patience=12, gradient_clip_val=10.0, shift_augment=11)
+_TRANSFORMER_TRAINING = derive(_AKITA_TRAINING, max_epochs=65, lr=0.0045, momentum=0.975, patience=40,
+                               gradient_clip_val=10.7, swa=True, swa_lr=0.00085)
+_VAE_TRAINING = derive(_TRANSFORMER_TRAINING, lr=0.004, swa_lr=0.0025)
+VAE_SAMPLES = 20  # latent samples decoded per sequence at evaluation (the paper's)
+# every Hi-C network trains on its own loss (training_loss: MSE on the maps, plus the VAE's KL)
+_HIC_CHOICES = {"loss": ("mse",)}
 
 _COMMON_NOTE = (
     "Conv blocks follow Akita's Basenji code: ReLU (Akita's params.json) -> conv without bias -> BatchNorm "
@@ -53,7 +55,7 @@ _SPECS: dict[str, dict] = {
                   **_FULL_HEAD),
         demo=dict(**_DEMO_TRUNK, dilated_filters=8, n_dilated=8, dilated_rate_mult=1.75, dilated_dropout=0.4,
                   **_DEMO_HEAD),
-        training=dict(_AKITA_TRAINING),
+        training=recipe_dict(_AKITA_TRAINING),
         paper_parameters=751_653,
         note=(
             "Akita (Fudenberg et al. 2020) reports 751,653 parameters: Keras' count, which includes the BatchNorm "
@@ -70,7 +72,7 @@ _SPECS: dict[str, dict] = {
     "akita_transformer": dict(
         full=dict(_TRANSFORMER_FULL),
         demo=dict(_TRANSFORMER_DEMO),
-        training=dict(_TRANSFORMER_TRAINING),
+        training=recipe_dict(_TRANSFORMER_TRAINING),
         paper_parameters=None,
         note=(
             "Attention to Bayes replaces Akita's 8 dilated residual 1D blocks by 3 transformer encoder layers "
@@ -86,7 +88,7 @@ _SPECS: dict[str, dict] = {
     "akita_vae": dict(
         full=dict(_TRANSFORMER_FULL, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
         demo=dict(_TRANSFORMER_DEMO, transformer_dropout=0.1, kl_weight=1.0, prior_sigma=1.0),
-        training=dict(_VAE_TRAINING),
+        training=recipe_dict(_VAE_TRAINING, vae_samples=VAE_SAMPLES),
         paper_parameters=None,
         note=(
             "The transformer Akita plus a variational layer after the bottleneck: per bin, linear maps 64 -> 64 "
@@ -144,6 +146,6 @@ _BUILDERS = {"akita": _akita, "akita_transformer": _akita_transformer, "akita_va
 MODELS: dict[str, ModelSpec] = {
     name: ModelSpec(name=name, chain=CHAIN, kind=spec.get("kind", TORCH), build=_BUILDERS[name], full=spec["full"],
                     demo=spec["demo"], training=dict(spec["training"]), paper_parameters=spec["paper_parameters"],
-                    note=spec["note"])
+                    note=spec["note"], choices=_HIC_CHOICES if spec.get("kind", TORCH) == TORCH else {})
     for name, spec in _SPECS.items()
 }

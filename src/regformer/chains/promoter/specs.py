@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
-from regformer.train.recipes import GRADIENT_DESCENT
+from regformer.train.recipes import RECIPE, derive, recipe_dict
 
 CHAIN = "promoter"
 
@@ -50,6 +50,10 @@ LEGNET_NOTE = (
     "divergence to Normal(y, 0.5) spread over the bins, batch 1024, 80 epochs."
 )
 
+SOFT_BIN_SD = 0.5  # loss soft_bin_kl: the target is Normal(y, soft_bin_sd) spread over the bins (LegNet's)
+LEGNET_TRAINING = derive(RECIPE, max_epochs=80, batch_size=1024, lr=0.005, weight_decay=0.01, optimizer="adamw",
+                         lr_schedule="onecycle", patience=80, loss="soft_bin_kl")
+
 MODELS: dict[str, ModelSpec] = {
     "promoter_transformer": ModelSpec(
         name="promoter_transformer", chain=CHAIN, kind=TORCH, build=_promoter_transformer, target_scale=True,
@@ -59,7 +63,7 @@ MODELS: dict[str, ModelSpec] = {
         demo=dict(length=110, stem_filters=32, kernel_size=7, conv_channels=48, n_residual=2, d_model=48, n_heads=2,
                   n_transformer=2, ff_dim=96, lstm_hidden=24, dense_hidden=64, n_dense=2, dropout=0.3,
                   attention_dropout=0.0, conv_dropout=0.0, bn_momentum=0.1, n_bins=0),  # on CPUs, sampling attention dropout masks costs more than the rest
-        training=dict(GRADIENT_DESCENT, soft_bin_sd=0.5),
+        training=recipe_dict(RECIPE, soft_bin_sd=SOFT_BIN_SD),
         paper_parameters=13_602_217,
         note=TRANSFORMER_NOTE,
     ),
@@ -69,8 +73,7 @@ MODELS: dict[str, ModelSpec] = {
                   channels_per_group=2, se_reduction=4, n_bins=18, strand_channel=True, singleton_channel=True),
         demo=dict(length=110, stem_channels=64, block_channels=[64, 32, 32, 32], kernel_size=5, expansion=4,
                   channels_per_group=2, se_reduction=4, n_bins=18, strand_channel=True, singleton_channel=True),
-        training=dict(GRADIENT_DESCENT, max_epochs=80, batch_size=1024, lr=0.005, weight_decay=0.01, optimizer="adamw",
-                      lr_schedule="onecycle", patience=80, loss="soft_bin_kl", soft_bin_sd=0.5),
+        training=recipe_dict(LEGNET_TRAINING, soft_bin_sd=SOFT_BIN_SD),
         paper_parameters=1_850_000,
         note=LEGNET_NOTE,
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
-from regformer.train.recipes import GRADIENT_DESCENT
+from regformer.train.recipes import RECIPE, derive, recipe_dict
 
 CHAIN = "scatac"
 
@@ -38,8 +38,8 @@ ATACFORMER_NOTE = (
 # the store fills n_labels (its cell types) and sentence_budget (from budget_quantile, a training key)
 DEPTH_AND_LABELS = dict(n_labels=0, supervised_weight=0.0, contrastive_weight=0.0, sentence_budget=0)
 
-ATAC_TRAINING = dict(GRADIENT_DESCENT, batch_size=16, lr=3e-4, optimizer="adamw", weight_decay=0.01, rc_augment=False,
-                     patience=5, gradient_clip_val=1.0, mask_ratio=0.15, budget_quantile=0.0)
+ATAC_TRAINING = recipe_dict(derive(RECIPE, batch_size=16, lr=3e-4, optimizer="adamw", weight_decay=0.01,
+                                   rc_augment=False, gradient_clip_val=1.0), mask_ratio=0.15, budget_quantile=0.0)
 
 MODELS: dict[str, ModelSpec] = {
     "atacformer": ModelSpec(
@@ -50,7 +50,7 @@ MODELS: dict[str, ModelSpec] = {
         demo=dict(chrom_tiles=HG38_5KB_TILES, d_model=64, n_layers=2, n_heads=4, ff_dim=128, embed_dim=32,
                   decoder_dim=32, decoder_hidden=64, dropout=0.0, state_weighting="none",
                   **DEPTH_AND_LABELS),
-        training=ATAC_TRAINING,
+        training=ATAC_TRAINING, choices={"loss": ("mse",), "state_weighting": ("none", "balanced")},  # its own loss
         note=ATACFORMER_NOTE,
     ),
     "open_frequency": ModelSpec(

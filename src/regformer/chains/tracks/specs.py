@@ -5,6 +5,7 @@ the values below are each paper's input and output at full size and the demo's a
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
+from regformer.train.recipes import RECIPE, derive, recipe_dict
 
 CHAIN = "tracks"
 
@@ -12,15 +13,12 @@ _DEMO_GEOMETRY = dict(seq_length=8192, bin_size=128, crop=8)
 _INTERPRETER_GEOMETRY = dict(seq_length=17_920, bin_size=128, crop=30)  # BasenjiSmall: 80 bins of 128 bp out
 
 # Genomic Interpreter (paper 001): Adam 3e-4 with CosineAnnealingLR, Poisson loss, batch 8 per GPU (24 over 3)
-_INTERPRETER_TRAINING = dict(max_epochs=30, batch_size=8, lr=3e-4, weight_decay=0.0, optimizer="adam",
-                             lr_schedule="cosine", warmup_steps=0, patience=5, gradient_clip_val=None,
-                             rc_augment=True, shift_augment=3, swa=False, swa_lr=None, swa_epoch_start=0.8,
-                             swa_annealing_epochs=5, ema_decay=None, loss="poisson", members=1)
+_INTERPRETER_TRAINING = derive(RECIPE, batch_size=8, lr=3e-4, lr_schedule="cosine", shift_augment=3, loss="poisson")
 # Enformer: Adam 5e-4 after a linear warm-up over 5,000 steps, Poisson loss, batch 64 (8 per TPU core)
-_ENFORMER_TRAINING = dict(_INTERPRETER_TRAINING, max_epochs=150, batch_size=64, lr=5e-4, lr_schedule="warmup",
-                          warmup_steps=5000, gradient_clip_val=0.2)
-# fine-tuning (regformer.train.finetune, docs/pretrained.md): start weights, frozen trunk, gradient accumulation
-_ENFORMER_TRAINING.update(init=None, freeze="none", unfreeze_after=None, unfreeze_lr=None, accumulate_grad_batches=1)
+_ENFORMER_TRAINING = derive(_INTERPRETER_TRAINING, max_epochs=150, batch_size=64, lr=5e-4, lr_schedule="warmup",
+                            warmup_steps=5000, gradient_clip_val=0.2)
+# track networks predict counts per bin: no expression bins, so no soft_bin_kl
+_TRACK_CHOICES = {"loss": ("mse", "huber", "poisson")}
 _ENFORMER_LAYERS = dict(conv_norm="layer", gelu="erf", checkpoint_transformer=False)  # batch + sigmoid: the paper's
 
 
@@ -78,7 +76,9 @@ MODELS: dict[str, ModelSpec] = {
                   position_dropout=0.01, output_heads={"human": 5313, "mouse": 1643}, **_ENFORMER_LAYERS),
         demo=dict(_DEMO_GEOMETRY, n_tracks=3, channels=96, n_conv_tower=6, n_transformer=2, n_heads=2, key_size=16,
                   dropout=0.4, attention_dropout=0.05, position_dropout=0.01, **_ENFORMER_LAYERS),
-        training=dict(_ENFORMER_TRAINING), paper_parameters=251_221_292,
+        training=recipe_dict(_ENFORMER_TRAINING),
+        choices={**_TRACK_CHOICES, "conv_norm": ("layer", "batch"), "gelu": ("erf", "sigmoid")},
+        paper_parameters=251_221_292,
         note=("Enformer (Avsec et al. 2021): stem conv 768 w15 + residual pointwise + attention pooling, a 6-block "
               "tower to 1536 channels, 11 transformer blocks (8 heads, key 64, value 192) with relative positions "
               "from the exponential, central-mask and gamma bases (symmetric and antisymmetric), crop to 896 bins, "
@@ -95,7 +95,7 @@ MODELS: dict[str, ModelSpec] = {
                   mlp_ratio=2, dropout=0.1),
         demo=dict(_DEMO_GEOMETRY, n_tracks=3, stem_pool=16, stem_kernel=15, widths=[32, 48, 64, 96],
                   heads=[2, 2, 4, 4], window=32, mlp_ratio=2, dropout=0.0),
-        training=dict(_INTERPRETER_TRAINING),
+        training=recipe_dict(_INTERPRETER_TRAINING), choices=_TRACK_CHOICES,
         note=("Genomic Interpreter (1D-Swin): from 1-bp tokens, 7 blocks of windowed attention, a roll by half a "
               "window, a second windowed attention, the roll back and a pair-wise token merge (halving the length) "
               "reach 128-bp bins; then a crop, one transformer block and a softplus head. Windows of 140 tokens "
@@ -105,11 +105,13 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "maxpool_cnn": ModelSpec(name="maxpool_cnn", chain=CHAIN, kind=TORCH, build=_maxpool_cnn,
                              full=dict(_INTERPRETER_GEOMETRY, n_tracks=5313, **_CNN_FULL),
-                             demo=dict(_DEMO_GEOMETRY, n_tracks=3, **_CNN_DEMO), training=dict(_INTERPRETER_TRAINING),
+                             demo=dict(_DEMO_GEOMETRY, n_tracks=3, **_CNN_DEMO), training=recipe_dict(_INTERPRETER_TRAINING),
+                             choices=_TRACK_CHOICES,
                              note="Conv blocks with max pooling. " + _CNN_NOTE),
     "attpool_cnn": ModelSpec(name="attpool_cnn", chain=CHAIN, kind=TORCH, build=_attpool_cnn,
                              full=dict(_INTERPRETER_GEOMETRY, n_tracks=5313, **_CNN_FULL),
-                             demo=dict(_DEMO_GEOMETRY, n_tracks=3, **_CNN_DEMO), training=dict(_INTERPRETER_TRAINING),
+                             demo=dict(_DEMO_GEOMETRY, n_tracks=3, **_CNN_DEMO), training=recipe_dict(_INTERPRETER_TRAINING),
+                             choices=_TRACK_CHOICES,
                              note="Conv blocks with attention pooling (softmax-weighted, learned logits). " + _CNN_NOTE),
     "attpool_dilated_cnn": ModelSpec(
         name="attpool_dilated_cnn", chain=CHAIN, kind=TORCH, build=_attpool_dilated_cnn,
@@ -117,7 +119,7 @@ MODELS: dict[str, ModelSpec] = {
                   **_DILATED),
         demo=dict(_DEMO_GEOMETRY, n_tracks=3, **_CNN_DEMO, dilated_width=24, n_dilated=4, rate_mult=1.5,
                   dilated_dropout=0.0),
-        training=dict(_INTERPRETER_TRAINING),
+        training=recipe_dict(_INTERPRETER_TRAINING), choices=_TRACK_CHOICES,
         note=("The attention-pooling tower followed by 11 dilated residual conv blocks (Basenji style, dilation "
               "1.5^i, 384-channel bottlenecks). " + _CNN_NOTE)),
     "kmer_ridge": ModelSpec(
