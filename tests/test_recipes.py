@@ -137,3 +137,12 @@ def test_vae_samples_is_a_model_setting():
     assert sampling_draws(vae, {"name": "akita_vae"}, {}) == 20  # a model saved before the setting moved
     assert sampling_draws(vae, {"name": "akita_vae", "training": {"vae_samples": 7}}, {"vae_samples": 5}) == 5
     assert sampling_draws(hic["akita"], {"name": "akita", "training": {}}, {"vae_samples": 5}) is None
+
+
+def test_promoter_length_is_written_once():
+    from regformer.chains.promoter.specs import PROMOTER_LENGTH
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert schema["definitions"]["promoter_dataset"]["properties"]["length"]["default"] == PROMOTER_LENGTH
+    for spec in chain_models("promoter").values():
+        assert spec.demo.get("length", PROMOTER_LENGTH) == spec.full.get("length", PROMOTER_LENGTH) == PROMOTER_LENGTH

@@ -11,7 +11,7 @@ with log_to(snakemake.log[0]):
         fmt=ds.get("format", "dream"),
         sequence_column=ds.get("sequence_column"),
         expression_column=ds.get("expression_column"),
-        length=ds.get("length", 110),
+        length=ds["length"],  # the schema fills in its default (PROMOTER_LENGTH)
         fractions={k: ds["split"][k] for k in ("train", "val", "test")},
         seed=ds["split"]["seed"],
         noise_free_path=snakemake.input.get("noise_free"),

@@ -4,7 +4,7 @@ The store is one HDF5 file per dataset (chunked, read lazily by DataLoader worke
   codes (n, L) uint8   expression (n,) float32   line (n,) int64   [noise_free (n,) float32]
   split (n,) uint8 (0 train, 1 val, 2 test, 3 duplicate)   index/{train,val,test} sorted row ids
 and the JSON summary in attrs["summary"] (the store contract of every chain, regformer.data.splits).
-Duplicates are exact duplicates of the model input (the 110 bp after trimming/padding); the first
+Duplicates are exact duplicates of the model input (the `length` bp after trimming/padding, 110 by default); the first
 occurrence is kept, so no sequence can appear in two splits, and its expression becomes the mean of all copies
 (`duplicates: mean`, as the DREAM baselines do), stays its own (`first`), or the build fails (`error`). The
 summary counts the merged sequences, how far their values disagreed, and the sequences trimmed or padded.
@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 
 from regformer.chains.promoter.files import iter_promoter_chunks
+from regformer.chains.promoter.specs import PROMOTER_LENGTH
 from regformer.data.encoding import INVALID, encode_fixed_length
 from regformer.data.splits import SPLITS
 from regformer.errors import InputError
@@ -82,7 +83,7 @@ def check_split_sizes(split: np.ndarray, fractions: dict[str, float], raw_path) 
 
 def prepare_promoter_dataset(raw_path: str | Path, store_path: str | Path, summary_path: str | Path, *,
                              fmt: str = "dream", sequence_column: str | None = None, expression_column: str | None = None,
-                             length: int = 110, fractions: dict[str, float] | None = None, seed: int = 0,
+                             length: int = PROMOTER_LENGTH, fractions: dict[str, float] | None = None, seed: int = 0,
                              noise_free_path: str | Path | None = None, chunk_size: int = 200_000,
                              duplicates: str = "mean") -> dict:
     """Build the HDF5 store of one promoter dataset and a JSON summary; both appear only when complete."""

@@ -6,6 +6,9 @@ from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
 from regformer.train.recipes import RECIPE, derive, recipe_dict
 
 CHAIN = "promoter"
+# Promoter length in bp (the DREAM library's 110 after trimming / N-padding): the store's and the models' input;
+# the schema's default for a dataset's `length` (tests/test_recipes.py checks they agree)
+PROMOTER_LENGTH = 110
 
 
 def _promoter_transformer(**arch):
@@ -57,10 +60,10 @@ LEGNET_TRAINING = derive(RECIPE, max_epochs=80, batch_size=1024, lr=0.005, weigh
 MODELS: dict[str, ModelSpec] = {
     "promoter_transformer": ModelSpec(
         name="promoter_transformer", chain=CHAIN, kind=TORCH, build=_promoter_transformer, target_scale=True,
-        full=dict(length=110, stem_filters=128, kernel_size=7, conv_channels=256, n_residual=5, d_model=256, n_heads=8,
+        full=dict(length=PROMOTER_LENGTH, stem_filters=128, kernel_size=7, conv_channels=256, n_residual=5, d_model=256, n_heads=8,
                   n_transformer=5, ff_dim=1024, lstm_hidden=128, dense_hidden=128, n_dense=2, dropout=0.3,
                   attention_dropout=0.1, conv_dropout=0.0, bn_momentum=0.1, n_bins=0),
-        demo=dict(length=110, stem_filters=32, kernel_size=7, conv_channels=48, n_residual=2, d_model=48, n_heads=2,
+        demo=dict(length=PROMOTER_LENGTH, stem_filters=32, kernel_size=7, conv_channels=48, n_residual=2, d_model=48, n_heads=2,
                   n_transformer=2, ff_dim=96, lstm_hidden=24, dense_hidden=64, n_dense=2, dropout=0.3,
                   attention_dropout=0.0, conv_dropout=0.0, bn_momentum=0.1, n_bins=0),  # on CPUs, sampling attention dropout masks costs more than the rest
         training=recipe_dict(RECIPE, soft_bin_sd=SOFT_BIN_SD),
@@ -69,9 +72,9 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "legnet": ModelSpec(
         name="legnet", chain=CHAIN, kind=TORCH, build=_legnet,
-        full=dict(length=110, stem_channels=256, block_channels=[128, 128, 64, 64, 64, 64], kernel_size=5, expansion=4,
+        full=dict(length=PROMOTER_LENGTH, stem_channels=256, block_channels=[128, 128, 64, 64, 64, 64], kernel_size=5, expansion=4,
                   channels_per_group=2, se_reduction=4, n_bins=18, strand_channel=True, singleton_channel=True),
-        demo=dict(length=110, stem_channels=64, block_channels=[64, 32, 32, 32], kernel_size=5, expansion=4,
+        demo=dict(length=PROMOTER_LENGTH, stem_channels=64, block_channels=[64, 32, 32, 32], kernel_size=5, expansion=4,
                   channels_per_group=2, se_reduction=4, n_bins=18, strand_channel=True, singleton_channel=True),
         training=recipe_dict(LEGNET_TRAINING, soft_bin_sd=SOFT_BIN_SD),
         paper_parameters=1_850_000,
