@@ -35,11 +35,6 @@ def pool_sizes(bin_size: int) -> list[int]:
     return sizes
 
 
-def n_pooling_steps(bin_size: int) -> int:
-    """Pooling blocks that turn base pairs into bins of `bin_size` (log2(bin_size) for a power of two)."""
-    return len(pool_sizes(bin_size))
-
-
 def dilation_rates(repeat: int, rate_mult: float) -> list[int]:
     """Akita's schedule: the rate starts at 1, is multiplied by rate_mult per block and rounded when used."""
     return [int(round(rate_mult**i)) for i in range(repeat)]
