@@ -46,7 +46,8 @@ def test_defaults_are_unchanged():
     legnet = training("promoter", "legnet")
     assert (legnet["lr"], legnet["optimizer"], legnet["lr_schedule"], legnet["loss"]) == (
         0.005, "adamw", "onecycle", "soft_bin_kl")
-    assert (legnet["max_epochs"], legnet["batch_size"], legnet["patience"], legnet["soft_bin_sd"]) == (80, 1024, 80, 0.5)
+    assert (legnet["max_epochs"], legnet["batch_size"], legnet["patience"]) == (80, 1024, 80)
+    assert legnet["soft_bin_sd"] == 0.5
     promoter = training("promoter", "promoter_transformer")
     assert promoter == recipe_dict(RECIPE, soft_bin_sd=0.5) and promoter["lr"] == 1e-3 and promoter["loss"] == "mse"
     atac = training("scatac", "atacformer")
@@ -94,7 +95,8 @@ def test_arch_and_train_sections_match_the_flat_form():
 def test_flat_form_is_deprecated_once():
     spec = chain_models("scatac")["atacformer"]
     registry._warned.discard("atacformer")  # once per process: forget an earlier test's warning
-    with pytest.warns(DeprecationWarning, match=r"atacformer: \{size: full, arch: \{d_model: 32\}, train: \{lr: 0.0001\}\}"):
+    rewritten = r"atacformer: \{size: full, arch: \{d_model: 32\}, train: \{lr: 0.0001\}\}"
+    with pytest.warns(DeprecationWarning, match=rewritten):
         resolve_model_config(spec, {"size": "full", "lr": 1e-4, "d_model": 32})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -146,3 +148,12 @@ def test_promoter_length_is_written_once():
     assert schema["definitions"]["promoter_dataset"]["properties"]["length"]["default"] == PROMOTER_LENGTH
     for spec in chain_models("promoter").values():
         assert spec.demo.get("length", PROMOTER_LENGTH) == spec.full.get("length", PROMOTER_LENGTH) == PROMOTER_LENGTH
+
+
+def test_report_shows_only_the_recipe_keys_that_act():
+    from regformer.report.record import FINETUNE_KEYS, applicable_recipe
+
+    shown = applicable_recipe(recipe_dict(RECIPE))
+    assert not {"momentum", "warmup_steps", *FINETUNE_KEYS} & set(shown) and shown["lr"] == RECIPE.lr
+    assert applicable_recipe(recipe_dict(derive(RECIPE, optimizer="sgd")))["momentum"] == 0.9
+    assert applicable_recipe(recipe_dict(derive(RECIPE, freeze="trunk")))["freeze"] == "trunk"

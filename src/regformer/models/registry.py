@@ -1,8 +1,9 @@
 """Model specs: how to build a model, its full (paper) and demo configs, and its training defaults.
 
 Each chain declares its models as ModelSpecs (regformer/chains/<chain>/specs.py); this module knows no chain.
-`resolve_model_config` merges a model's defaults with the user's config.yaml entry and rejects keys the
-model does not know, so a typo fails at once instead of being ignored.
+`resolve_model_config`, the one reader of a config.yaml model entry ({size, arch: {...}, train: {...}}, or the
+deprecated flat form), merges it with the model's defaults and rejects keys the model does not know and enum
+values out of range, so a typo fails when the workflow starts instead of being ignored or failing mid-job.
 """
 
 from __future__ import annotations

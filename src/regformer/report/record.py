@@ -68,9 +68,13 @@ def git_commit(where: Path | None = None) -> str | None:
     return head.stdout.strip() + (" + uncommitted changes" if dirty else "")
 
 
+FINETUNE_KEYS = ("init", "freeze", "unfreeze_after", "unfreeze_lr", "accumulate_grad_batches")
+
+
 def applicable_recipe(recipe: dict, closed_form: bool = False, own_loss: bool = False) -> dict:
     """The recipe's settings that act on this model: none for a closed-form fit; no loss settings when the model
-    brings its own loss; huber_delta only with loss huber, soft_bin_sd only with soft_bin_kl, swa_* only with swa."""
+    brings its own loss; huber_delta only with loss huber, soft_bin_sd only with soft_bin_kl, swa_* only with swa,
+    momentum only with sgd, warmup_steps only with lr_schedule warmup, fine-tuning settings only when fine-tuning."""
     if closed_form:
         return {}
     keep = dict(recipe)
@@ -84,6 +88,14 @@ def applicable_recipe(recipe: dict, closed_form: bool = False, own_loss: bool = 
     if not keep.get("swa"):
         for key in [k for k in keep if k.startswith("swa_")]:
             keep.pop(key)
+    if keep.get("optimizer", "sgd") != "sgd":
+        keep.pop("momentum", None)
+    if keep.get("lr_schedule", "warmup") != "warmup":
+        keep.pop("warmup_steps", None)
+    accumulate = keep.get("accumulate_grad_batches") or 1
+    if not keep.get("init") and keep.get("freeze", "none") == "none" and accumulate == 1:
+        for key in FINETUNE_KEYS:  # no fine-tuning: its settings say nothing
+            keep.pop(key, None)
     return keep
 
 
