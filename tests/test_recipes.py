@@ -24,6 +24,7 @@ def test_every_network_has_every_shared_key(chain, name):
         _, training = resolve_model_config(spec, {"size": size})
         assert set(SHARED_KEYS) <= set(training), set(SHARED_KEYS) - set(training)
         assert training == spec.training
+    assert set(CHOICES) <= set(spec.choices)  # every network's enum settings are checked at workflow start
 
 
 def test_defaults_are_unchanged():

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from regformer.errors import InputError
-from regformer.train.recipes import SIZES, check_choices
 
 TORCH = "torch"              # trained by gradient descent with Lightning (regformer.train.harness)
 CLOSED_FORM = "closed_form"  # fitted in one pass over the store by its chain (ridge, distance baseline)
 KINDS = (TORCH, CLOSED_FORM)
 GENERAL_KEYS = {"size", "arch", "train"}
+SIZES = ("full", "demo")
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class ModelSpec:
     paper_parameters: int | None = None
     note: str = ""
     target_scale: bool = False  # the model takes the training targets' mean and std (set_target_scale) before fitting
-    choices: dict = field(default_factory=dict)  # values an enum-valued setting may take here (narrows recipes.CHOICES)
+    choices: dict = field(default_factory=dict)  # setting -> the values it accepts (train.recipes.choices builds it)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -118,8 +118,16 @@ def resolve_model_config(spec: ModelSpec, user: dict | None) -> tuple[dict, dict
         _reject_unknown(spec, user_arch, set(arch) | set(training) | GENERAL_KEYS, "")
     arch.update(user_arch)
     training.update(user_train)
-    check_choices(spec.name, {**arch, **training}, spec.choices)
+    _check_choices(spec, {**arch, **training})
     return arch, training
+
+
+def _check_choices(spec: ModelSpec, settings: dict) -> None:
+    """An InputError naming the key, the value and the allowed values for an enum-valued setting out of range."""
+    for key, values in spec.choices.items():
+        if key in settings and settings[key] not in values:
+            raise InputError("config.yaml", f"model {spec.name}: {key} {settings[key]!r} is not one of {list(values)}",
+                             f"set {key} to one of {list(values)}")
 
 
 def models_table(specs: Iterable[ModelSpec]) -> list[dict]:

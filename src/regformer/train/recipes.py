@@ -3,14 +3,13 @@ workflow reads it while it builds the job graph).
 
 A chain or model derives its recipe from RECIPE (`dataclasses.replace(RECIPE, lr=..., optimizer="sgd")`) and its
 ModelSpec holds `recipe_dict(...)`, the plain dict view the trainer reads; keys a single chain adds (promoter's
-soft_bin_sd, atacFormer's mask_ratio) are passed to recipe_dict beside the shared ones.
+soft_bin_sd, atacFormer's mask_ratio) are passed to recipe_dict beside the shared ones. `choices(...)` gives a
+ModelSpec the values its enum-valued settings accept, which resolve_model_config checks at workflow start.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-
-from regformer.errors import InputError
 
 # the values each enum-valued setting accepts (regformer.train.module, train.runner and train.finetune read them)
 CHOICES: dict[str, tuple] = {
@@ -19,7 +18,6 @@ CHOICES: dict[str, tuple] = {
     "loss": ("mse", "huber", "poisson", "soft_bin_kl"),
     "freeze": ("none", "trunk"),
 }
-SIZES = ("full", "demo")
 
 
 @dataclass(frozen=True)
@@ -80,12 +78,7 @@ def derive(base: Recipe = RECIPE, **changes) -> Recipe:
     return replace(base, **changes)
 
 
-def check_choices(model: str, settings: dict, choices: dict | None = None) -> None:
-    """An InputError naming the key, the value and the allowed values for an enum-valued setting out of range.
-
-    `choices` narrows CHOICES for one model (a Hi-C network trains on its own MSE loss: loss ("mse",))."""
-    allowed = {**CHOICES, **(choices or {})}
-    for key, values in allowed.items():
-        if key in settings and settings[key] not in values:
-            raise InputError("config.yaml", f"model {model}: {key} {settings[key]!r} is not one of {list(values)}",
-                             f"set {key} to one of {list(values)}")
+def choices(**narrowed: tuple) -> dict:
+    """A network's ModelSpec.choices: CHOICES, with some keys narrowed for this model (a Hi-C network trains on its
+    own MSE loss: choices(loss=("mse",))) or arch enums added (Enformer's conv_norm)."""
+    return {**CHOICES, **narrowed}

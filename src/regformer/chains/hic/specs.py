@@ -10,7 +10,7 @@ auxiliary insulation head, regformer.models.insulation, which lets the trunk fin
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
-from regformer.train.recipes import RECIPE, derive, recipe_dict
+from regformer.train.recipes import RECIPE, choices, derive, recipe_dict
 
 CHAIN = "hic"
 
@@ -35,7 +35,7 @@ _TRANSFORMER_TRAINING = derive(_AKITA_TRAINING, max_epochs=65, lr=0.0045, moment
 _VAE_TRAINING = derive(_TRANSFORMER_TRAINING, lr=0.004, swa_lr=0.0025)
 VAE_SAMPLES = 20  # latent samples decoded per sequence at evaluation (the paper's)
 # every Hi-C network trains on its own loss (training_loss: MSE on the maps, plus the VAE's KL)
-_HIC_CHOICES = {"loss": ("mse",)}
+_HIC_CHOICES = choices(loss=("mse",))
 
 _COMMON_NOTE = (
     "Conv blocks follow Akita's Basenji code: ReLU (Akita's params.json) -> conv without bias -> BatchNorm "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
-from regformer.train.recipes import RECIPE, derive, recipe_dict
+from regformer.train.recipes import RECIPE, choices, derive, recipe_dict
 
 CHAIN = "promoter"
 # Promoter length in bp (the DREAM library's 110 after trimming / N-padding): the store's and the models' input;
@@ -66,7 +66,7 @@ MODELS: dict[str, ModelSpec] = {
         demo=dict(length=PROMOTER_LENGTH, stem_filters=32, kernel_size=7, conv_channels=48, n_residual=2, d_model=48, n_heads=2,
                   n_transformer=2, ff_dim=96, lstm_hidden=24, dense_hidden=64, n_dense=2, dropout=0.3,
                   attention_dropout=0.0, conv_dropout=0.0, bn_momentum=0.1, n_bins=0),  # on CPUs, sampling attention dropout masks costs more than the rest
-        training=recipe_dict(RECIPE, soft_bin_sd=SOFT_BIN_SD),
+        training=recipe_dict(RECIPE, soft_bin_sd=SOFT_BIN_SD), choices=choices(),
         paper_parameters=13_602_217,
         note=TRANSFORMER_NOTE,
     ),
@@ -76,7 +76,7 @@ MODELS: dict[str, ModelSpec] = {
                   channels_per_group=2, se_reduction=4, n_bins=18, strand_channel=True, singleton_channel=True),
         demo=dict(length=PROMOTER_LENGTH, stem_channels=64, block_channels=[64, 32, 32, 32], kernel_size=5, expansion=4,
                   channels_per_group=2, se_reduction=4, n_bins=18, strand_channel=True, singleton_channel=True),
-        training=recipe_dict(LEGNET_TRAINING, soft_bin_sd=SOFT_BIN_SD),
+        training=recipe_dict(LEGNET_TRAINING, soft_bin_sd=SOFT_BIN_SD), choices=choices(),
         paper_parameters=1_850_000,
         note=LEGNET_NOTE,
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
-from regformer.train.recipes import RECIPE, derive, recipe_dict
+from regformer.train.recipes import RECIPE, choices, derive, recipe_dict
 
 CHAIN = "scatac"
 
@@ -50,7 +50,7 @@ MODELS: dict[str, ModelSpec] = {
         demo=dict(chrom_tiles=HG38_5KB_TILES, d_model=64, n_layers=2, n_heads=4, ff_dim=128, embed_dim=32,
                   decoder_dim=32, decoder_hidden=64, dropout=0.0, state_weighting="none",
                   **DEPTH_AND_LABELS),
-        training=ATAC_TRAINING, choices={"loss": ("mse",), "state_weighting": ("none", "balanced")},  # its own loss
+        training=ATAC_TRAINING, choices=choices(loss=("mse",), state_weighting=("none", "balanced")),  # its own loss
         note=ATACFORMER_NOTE,
     ),
     "open_frequency": ModelSpec(

@@ -5,7 +5,7 @@ the values below are each paper's input and output at full size and the demo's a
 from __future__ import annotations
 
 from regformer.models.registry import CLOSED_FORM, TORCH, ModelSpec
-from regformer.train.recipes import RECIPE, derive, recipe_dict
+from regformer.train.recipes import RECIPE, choices, derive, recipe_dict
 
 CHAIN = "tracks"
 
@@ -18,7 +18,7 @@ _INTERPRETER_TRAINING = derive(RECIPE, batch_size=8, lr=3e-4, lr_schedule="cosin
 _ENFORMER_TRAINING = derive(_INTERPRETER_TRAINING, max_epochs=150, batch_size=64, lr=5e-4, lr_schedule="warmup",
                             warmup_steps=5000, gradient_clip_val=0.2)
 # track networks predict counts per bin: no expression bins, so no soft_bin_kl
-_TRACK_CHOICES = {"loss": ("mse", "huber", "poisson")}
+_TRACK_CHOICES = choices(loss=("mse", "huber", "poisson"))
 _ENFORMER_LAYERS = dict(conv_norm="layer", gelu="erf", checkpoint_transformer=False)  # batch + sigmoid: the paper's
 
 
