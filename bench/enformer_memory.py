@@ -33,7 +33,7 @@ def one_step(checkpointing: bool, device: str, seq_length: int, limit_gib: float
     import torch
     import torch.nn.functional as F
 
-    from regformer.models.enformer import PAPER_HEADS, Enformer
+    from regformer.models.tracks.enformer import PAPER_HEADS, Enformer
 
     torch.manual_seed(0)
     crop = (seq_length // 128 - 896) // 2 if seq_length == 196_608 else 0
@@ -70,8 +70,8 @@ def tensor_peak(checkpointing: bool, seq_length: int) -> dict:
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.distributed._tools.mem_tracker import MemTracker
 
-    from regformer.models import relative_attention
-    from regformer.models.enformer import PAPER_HEADS, Enformer
+    from regformer.models.tracks import relative_attention
+    from regformer.models.tracks.enformer import PAPER_HEADS, Enformer
 
     relative_attention._basis_table.cache_clear()  # a table cached under another fake mode cannot be reused
     started = time.perf_counter()

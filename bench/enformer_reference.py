@@ -23,7 +23,7 @@ REDUCED = dict(seq_length=32_768, bin_size=128, crop=32, channels=768, n_conv_to
 
 def build_pair(config: dict = REDUCED):
     """(ours, theirs) at one configuration, in training mode; theirs is None when the extra is not installed."""
-    from regformer.models.enformer import Enformer
+    from regformer.models.tracks.enformer import Enformer
 
     ours = Enformer(**config)
     try:

@@ -28,7 +28,7 @@ from torch import nn
 from regformer.chains.hic.specs import MODELS
 from regformer.data.encoding import one_hot
 from regformer.io.fasta import fetch_codes
-from regformer.models.hic_blocks import ContactMapHead, DilatedResidual1d, dilated_residual_stack
+from regformer.models.hic.blocks import ContactMapHead, DilatedResidual1d, dilated_residual_stack
 from regformer.models.outputs import mse_loss, prediction_of
 
 SEQUENCE_MODELS = ["akita", "akita_transformer", "akita_vae"]

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from regformer.models.enformer import PAPER_HEADS, Enformer, enformer_parameter_count
-from regformer.models.relative_attention import relative_position_features, relative_shift
+from regformer.models.tracks.enformer import PAPER_HEADS, Enformer, enformer_parameter_count
+from regformer.models.tracks.relative_attention import relative_position_features, relative_shift
 
 DEMO = dict(channels=96, n_conv_tower=6, n_transformer=2, n_heads=2, key_size=16)
 SEQ, CROP, TRACKS = 2**13, 8, 3  # 64 bins -> 48 after cropping

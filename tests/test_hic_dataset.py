@@ -141,7 +141,7 @@ def test_vae_predictive_noise_is_fitted_on_validation_only(store, tmp_path):
     the observation noise fitted on the val window, so scaling the test targets changes the coverage, never the
     fitted noise."""
     from regformer.evaluate.runner import predict_split
-    from regformer.models.akita_vae import AkitaVAE
+    from regformer.models.hic.akita_vae import AkitaVAE
 
     torch.manual_seed(0)
     model = AkitaVAE(seq_length=WINDOW, bin_size=2000, n_maps=1, stem_filters=4, tower_filters=4,

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from regformer.models.akita import Akita
-from regformer.models.akita_transformer import AkitaTransformer
-from regformer.models.akita_vae import AkitaVAE, gaussian_kl, vae_loss
+from regformer.models.hic.akita import Akita
+from regformer.models.hic.akita_transformer import AkitaTransformer
+from regformer.models.hic.akita_vae import AkitaVAE, gaussian_kl, vae_loss
 from regformer.models.blocks import count_parameters
 from regformer.chains.hic.specs import MODELS
 from regformer.data.contact_maps import upper_triangle_size
-from regformer.models.hic_blocks import (ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates,
+from regformer.models.hic.blocks import (ConvTower, UpperTriangle, count_parameters_keras_style, dilation_rates,
                                          pool_sizes)
 from regformer.train.module import SupervisedTask
 
@@ -209,7 +209,7 @@ def test_torch_diamond_insulation_equals_cooltools():
     """The training-time insulation (two summed-area tables) equals the metric's cooltools diamond, NaNs included."""
     from regformer.chains.hic.metrics import insulation
     from regformer.data.contact_maps import triu_indices, triu_to_matrix
-    from regformer.models.insulation import diamond_insulation, upper_triangle_to_maps
+    from regformer.models.hic.insulation import diamond_insulation, upper_triangle_to_maps
 
     n, offset, window = 30, 2, 5
     values = torch.randn(2, triu_indices(n, offset)[0].size, 3, dtype=torch.float64)

@@ -16,7 +16,7 @@ from regformer.errors import InputError
 from regformer.evaluate.dream import dream_scores, read_dream_subsets
 from regformer.evaluate.runner import evaluate_model
 from regformer.models.blocks import count_parameters
-from regformer.models.legnet import LegNet
+from regformer.models.promoter.legnet import LegNet
 from regformer.models.outputs import soft_bin_kl_loss, soft_bins
 from regformer.train.runner import train_model
 

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from regformer.errors import InputError
-from regformer.models.enformer import PAPER_HEADS, Enformer
-from regformer.models.pretrained import from_enformer_pytorch
+from regformer.models.tracks.enformer import PAPER_HEADS, Enformer
+from regformer.models.tracks.pretrained import from_enformer_pytorch
 from regformer.models.saved import save_trained
 from regformer.models.weights import apply_init, arch_for_init, load_matching
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from regformer.errors import InputError
-from regformer.models.enformer import Enformer
+from regformer.models.tracks.enformer import Enformer
 from regformer.models.outputs import poisson_loss
 from regformer.train.finetune import FineTune, finetune_callbacks
 from regformer.train.harness import build_trainer

@@ -14,7 +14,7 @@ from regformer.chains.scatac.fragments import check_fragments, read_chrom_sizes
 from regformer.chains.scatac.qc import import_and_qc
 from regformer.chains.scatac.sentences import build_sentence_store, sentence_tokens, write_sentence_store
 from regformer.io.stores import store_summary
-from regformer.models.atacformer import CLOSED, IGNORE, KEPT, REMOVED
+from regformer.models.scatac.atacformer import CLOSED, IGNORE, KEPT, REMOVED
 
 FRAGMENTS = DATA / "scatac" / "ArchR_PBSmall_hg19_fragments.tsv.gz"
 SIZES = DATA / "scatac" / "hg19_chr5_chr11.sizes"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from regformer.chains.scatac.dataset import collate, subsample_sentence
-from regformer.models.atacformer import IGNORE, AtacFormer
+from regformer.models.scatac.atacformer import IGNORE, AtacFormer
 
 TINY = dict(chrom_tiles=[5, 3, 4], d_model=16, n_layers=1, n_heads=2, ff_dim=32, embed_dim=8, decoder_dim=8,
             decoder_hidden=16, dropout=0.0, state_weighting="none")

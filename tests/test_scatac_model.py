@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from regformer.chains.scatac.specs import MODELS
-from regformer.models.atacformer import AtacFormer
+from regformer.models.scatac.atacformer import AtacFormer
 
 TINY = dict(chrom_tiles=[5, 3, 4], d_model=16, n_layers=2, n_heads=2, ff_dim=32, embed_dim=8, decoder_dim=8,
             decoder_hidden=16, dropout=0.0)

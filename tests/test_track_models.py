@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from regformer.models.blocks import count_parameters
-from regformer.models.swin1d import SWIN1D_DEMO, SWIN1D_FULL, Swin1D, pair_concat, roll_tokens
-from regformer.models.track_cnns import (CNN_DEMO, CNN_FULL, DILATED_DEMO, DILATED_FULL, AttentionPool, AttPoolCNN,
+from regformer.models.tracks.swin1d import SWIN1D_DEMO, SWIN1D_FULL, Swin1D, pair_concat, roll_tokens
+from regformer.models.tracks.cnns import (CNN_DEMO, CNN_FULL, DILATED_DEMO, DILATED_FULL, AttentionPool, AttPoolCNN,
                                          AttPoolDilatedCNN, MaxPoolCNN, dilation_rates)
 
 DEMO_GEOMETRY = dict(seq_length=8192, bin_size=128, crop=8, n_tracks=3)
@@ -161,7 +161,7 @@ def test_wrong_input_length_raises():
 def test_conv_layer_norm_keeps_a_strong_position_strong():
     """A motif hit (one position 10x the others) must stay distinguishable by magnitude after the conv blocks'
     norm; a per-position LayerNorm over channels would give every position the same norm."""
-    from regformer.models.track_blocks import ConvLayerNorm
+    from regformer.models.tracks.blocks import ConvLayerNorm
 
     x = torch.randn(2, 16, 64)
     x[:, :, 20] *= 10

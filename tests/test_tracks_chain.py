@@ -22,7 +22,7 @@ from regformer.data.splits import split_rows
 from regformer.errors import InputError
 from regformer.evaluate.runner import evaluate_model, write_window_predictions
 from regformer.models.kmer_ridge import kmer_counts
-from regformer.models.track_kmer_ridge import TrackKmerRidge
+from regformer.models.tracks.kmer_ridge import TrackKmerRidge
 from regformer.train.runner import train_model
 
 TRACKS = ("dnase", "chip", "cage")

@@ -3,7 +3,7 @@
     init: {weights: PATH or URL, format: enformer-pytorch | regformer, sha256: HEX (or md5: HEX), head: new | keep}
 
 Formats: `enformer-pytorch` is that port's state dict (pytorch_model.bin or .safetensors; the released
-Enformer weights, mapped by regformer.models.pretrained); `regformer` is a model.pt this workflow trained
+Enformer weights, mapped by regformer.models.tracks.pretrained); `regformer` is a model.pt this workflow trained
 (fine-tune a model trained here). Files are read with torch.load(weights_only=True): no pickled code runs.
 Every tensor is accounted for: one the model lacks, one the model has but the file does not, or one of
 another shape is an error naming it. `head: new` (the default) keeps the model's own freshly initialised
@@ -21,7 +21,7 @@ import torch
 
 from regformer.errors import InputError
 from regformer.io.download import fetch_url
-from regformer.models.pretrained import from_enformer_pytorch
+from regformer.models.tracks.pretrained import from_enformer_pytorch
 
 log = logging.getLogger(__name__)
 

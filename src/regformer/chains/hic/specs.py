@@ -3,7 +3,7 @@
 Per model: `full` (the papers' architecture, 2^20 bp in 2,048-bp bins -> 448 x 448 maps after cropping,
 99,681 upper-triangle pixels per map), `demo` (2^14 bp in 128-bp bins -> 112 x 112 after cropping,
 6,105 pixels; narrow layers with Akita's depth of dilations, so the receptive field spans the window; plus the
-auxiliary insulation head, regformer.models.insulation, which lets the trunk find the sites at CPU scale),
+auxiliary insulation head, regformer.models.hic.insulation, which lets the trunk find the sites at CPU scale),
 `training` defaults, `paper_parameters` and a `note` on where we differ or had to choose.
 """
 
@@ -117,25 +117,25 @@ _SPECS: dict[str, dict] = {
 
 # Builders import their class when called, so listing the specs (the workflow's DAG step) needs no torch.
 def _akita(**arch):
-    from regformer.models.akita import Akita
+    from regformer.models.hic.akita import Akita
 
     return Akita(**arch)
 
 
 def _akita_transformer(**arch):
-    from regformer.models.akita_transformer import AkitaTransformer
+    from regformer.models.hic.akita_transformer import AkitaTransformer
 
     return AkitaTransformer(**arch)
 
 
 def _akita_vae(**arch):
-    from regformer.models.akita_vae import AkitaVAE
+    from regformer.models.hic.akita_vae import AkitaVAE
 
     return AkitaVAE(**arch)
 
 
 def _distance_baseline(**arch):
-    from regformer.models.distance_baseline import DistanceBaseline
+    from regformer.models.hic.distance_baseline import DistanceBaseline
 
     return DistanceBaseline(**arch)
 

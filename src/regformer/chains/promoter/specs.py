@@ -12,13 +12,13 @@ PROMOTER_LENGTH = 110
 
 
 def _promoter_transformer(**arch):
-    from regformer.models.promoter_transformer import PromoterTransformer
+    from regformer.models.promoter.promoter_transformer import PromoterTransformer
 
     return PromoterTransformer(**arch)
 
 
 def _legnet(**arch):
-    from regformer.models.legnet import LegNet
+    from regformer.models.promoter.legnet import LegNet
 
     return LegNet(**arch)
 

@@ -25,7 +25,7 @@ from regformer.chains.scatac.dataset import load_ragged, pad_sentences, subsampl
 from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.io.stores import store_summary
-from regformer.models.atacformer import N_SPECIAL
+from regformer.models.scatac.atacformer import N_SPECIAL
 from regformer.models.saved import load_trained
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from regformer.chains.scatac.metrics import RemovedTileAUROC, masked_tile_metric
 from regformer.chains.scatac.specs import CHAIN, MODELS
 from regformer.evaluate.runner import write_prediction_file
 from regformer.io.stores import store_summary
-from regformer.models.atacformer import N_SPECIAL
+from regformer.models.scatac.atacformer import N_SPECIAL
 
 
 def open_counts(store_path: str | Path, split: str = "train") -> tuple[np.ndarray, int]:

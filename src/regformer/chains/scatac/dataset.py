@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from regformer.io.stores import store_summary
-from regformer.models.atacformer import CLOSED, IGNORE, KEPT, N_SPECIAL, PAD, REMOVED
+from regformer.models.scatac.atacformer import CLOSED, IGNORE, KEPT, N_SPECIAL, PAD, REMOVED
 
 
 def load_ragged(h5: h5py.File, name: str, rows: np.ndarray) -> list[np.ndarray]:

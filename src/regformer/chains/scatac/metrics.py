@@ -7,7 +7,7 @@ import torch
 import torchmetrics
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from regformer.models.atacformer import CLOSED, REMOVED
+from regformer.models.scatac.atacformer import CLOSED, REMOVED
 
 
 def removed_score(prediction: torch.Tensor | np.ndarray) -> torch.Tensor:

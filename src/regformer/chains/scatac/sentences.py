@@ -1,7 +1,7 @@
 """Cell sentences: each cell's open tiles as token ids, streamed from a sparse cell x tile matrix into HDF5.
 
 A sentence is <cls>, then for each chromosome in order its open tiles in genomic order followed by its <eos_c>
-(token ids in regformer.models.atacformer: 0 <pad>, 1 <cls>, 2 + c <eos_c>, 2 + C + t tile t). A cell with
+(token ids in regformer.models.scatac.atacformer: 0 <pad>, 1 <cls>, 2 + c <eos_c>, 2 + C + t tile t). A cell with
 more open tiles than max_length allows keeps a random subset (seeded by the cell's row, so reproducible);
 the dropped tiles are stored as its `overflow` (their state is unknown to the masked-tile loss).
 
@@ -26,7 +26,7 @@ from regformer.data.splits import write_split_index
 from regformer.io.atomic import atomic_path
 from regformer.io.stores import new_hdf5
 from regformer.logs import Progress
-from regformer.models.atacformer import CLS, N_SPECIAL
+from regformer.models.scatac.atacformer import CLS, N_SPECIAL
 
 log = logging.getLogger(__name__)
 

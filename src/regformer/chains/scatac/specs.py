@@ -14,13 +14,13 @@ HG38_5KB_TILES = [49792, 48439, 39660, 38043, 36308, 34162, 31870, 29028, 27679,
 
 
 def _atacformer(**arch):
-    from regformer.models.atacformer import AtacFormer
+    from regformer.models.scatac.atacformer import AtacFormer
 
     return AtacFormer(**arch)
 
 
 def _open_frequency(**arch):
-    from regformer.models.open_frequency import OpenFrequency
+    from regformer.models.scatac.open_frequency import OpenFrequency
 
     return OpenFrequency(**arch)
 

@@ -23,37 +23,37 @@ _ENFORMER_LAYERS = dict(conv_norm="layer", gelu="erf", checkpoint_transformer=Fa
 
 
 def _enformer(**arch):
-    from regformer.models.enformer import Enformer
+    from regformer.models.tracks.enformer import Enformer
 
     return Enformer(**arch)
 
 
 def _swin1d(**arch):
-    from regformer.models.swin1d import Swin1D
+    from regformer.models.tracks.swin1d import Swin1D
 
     return Swin1D(**arch)
 
 
 def _maxpool_cnn(**arch):
-    from regformer.models.track_cnns import MaxPoolCNN
+    from regformer.models.tracks.cnns import MaxPoolCNN
 
     return MaxPoolCNN(**arch)
 
 
 def _attpool_cnn(**arch):
-    from regformer.models.track_cnns import AttPoolCNN
+    from regformer.models.tracks.cnns import AttPoolCNN
 
     return AttPoolCNN(**arch)
 
 
 def _attpool_dilated_cnn(**arch):
-    from regformer.models.track_cnns import AttPoolDilatedCNN
+    from regformer.models.tracks.cnns import AttPoolDilatedCNN
 
     return AttPoolDilatedCNN(**arch)
 
 
 def _kmer_ridge(**arch):
-    from regformer.models.track_kmer_ridge import TrackKmerRidge
+    from regformer.models.tracks.kmer_ridge import TrackKmerRidge
 
     return TrackKmerRidge(**arch)
 

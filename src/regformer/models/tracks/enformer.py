@@ -3,17 +3,17 @@
 Layout, at full size: a stem (conv 768 x 15, residual pointwise conv block, attention pooling by 2), a tower
 of 6 blocks widening 768 -> 1536 in exponentially spaced widths divisible by 128 (768, 896, 1024, 1152,
 1280, 1536; each conv 5 + residual pointwise conv block + attention pooling by 2), 11 pre-norm transformer
-blocks with relative positions (regformer.models.relative_attention), a crop of 320 bins per side
+blocks with relative positions (regformer.models.tracks.relative_attention), a crop of 320 bins per side
 (1536 -> 896), a pointwise conv block to 3072 with dropout 0.05 and GELU, and softplus heads.
 Attention pooling is Enformer's softmax pooling: per-channel logits from a bias-free pointwise layer
 initialised to 2 x identity, softmax over each window of 2.
 
 Deliberate difference by default: the paper's conv blocks use BatchNorm; here they use layer norm over each
-sample's channels and positions (track_blocks.ConvLayerNorm; project rule: all LayerNorm, bf16-safe), the
+sample's channels and positions (tracks.blocks.ConvLayerNorm; project rule: all LayerNorm, bf16-safe), the
 transformer LayerNorm over channels per position. Its affine scale and offset have as many parameters as
 BatchNorm's trainable ones, so the count is unchanged. `conv_norm="batch", gelu="sigmoid"` builds the paper's
 layers instead (BatchNorm, GELU as x * sigmoid(1.702 x)): the layout of the released weights
-(regformer.models.pretrained maps enformer-pytorch's checkpoint onto it). `checkpoint_transformer` recomputes
+(regformer.models.tracks.pretrained maps enformer-pytorch's checkpoint onto it). `checkpoint_transformer` recomputes
 each transformer block in the backward pass instead of keeping its activations (bench/enformer_memory.py).
 
 Parameter count (enformer_parameter_count): trainable parameters, with the paper's heads human 5,313 and
@@ -30,8 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from regformer.models.relative_attention import N_BASIS_CLASSES, TransformerBlock
-from regformer.models.track_blocks import AttentionPool, ConvLayerNorm, Residual
+from regformer.models.tracks.blocks import AttentionPool, ConvLayerNorm, Residual
+from regformer.models.tracks.relative_attention import N_BASIS_CLASSES, TransformerBlock
 
 PAPER_HEADS = {"human": 5313, "mouse": 1643}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from regformer.models.hic_blocks import _torch_triu_indices
+from regformer.models.hic.blocks import _torch_triu_indices
 
 
 def upper_triangle_to_maps(values: torch.Tensor, n_bins: int, diagonal_offset: int) -> torch.Tensor:

@@ -11,8 +11,9 @@ import torch
 from torch import nn
 
 from regformer.data.contact_maps import upper_triangle_size, window_bins
-from regformer.models.hic_blocks import ContactMapHead, ConvBlock1d, ConvTower, DilatedResidual1d, dilated_residual_stack
-from regformer.models.insulation import InsulationAuxiliary
+from regformer.models.hic.blocks import (ContactMapHead, ConvBlock1d, ConvTower, DilatedResidual1d,
+                                         dilated_residual_stack)
+from regformer.models.hic.insulation import InsulationAuxiliary
 from regformer.models.outputs import mse_loss
 
 
@@ -34,7 +35,7 @@ class ContactMapModel(nn.Module):
                     crop: int, diagonal_offset: int, insulation_weight: float = 0.0,
                     insulation_window: int = 10) -> None:
         """Bottleneck conv block and Akita's 2D head (the same in every variant), and the auxiliary insulation head
-        when insulation_weight > 0 (regformer.models.insulation; 0, the papers' setting, adds no parameter)."""
+        when insulation_weight > 0 (regformer.models.hic.insulation; 0, the papers' setting, adds no parameter)."""
         self.crop, self.diagonal_offset = crop, diagonal_offset
         self.bottleneck = ConvBlock1d(self.tower.out_channels, bottleneck_filters, bottleneck_kernel)
         self.head = ContactMapHead(bottleneck_filters, n_maps, head_filters, 3, head_dilated_filters,

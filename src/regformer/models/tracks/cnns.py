@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regformer.models.track_blocks import AttentionPool, Residual, conv_block
+from regformer.models.tracks.blocks import AttentionPool, Residual, conv_block
 
 CNN_FULL = dict(stem_width=288, stem_kernel=15, tower_widths=(339, 399, 470, 554, 652, 768), tower_kernel=5,
                 final_width=1536, dropout=0.05)

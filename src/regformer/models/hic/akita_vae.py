@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from regformer.models.akita_transformer import AkitaTransformer
+from regformer.models.hic.akita_transformer import AkitaTransformer
 from regformer.models.outputs import prediction_of
 
 

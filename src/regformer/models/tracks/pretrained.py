@@ -2,7 +2,7 @@
 file EleutherAI/enformer-official-rough) mapped onto regformer's Enformer, name by name.
 
 Our Enformer must be built with the paper's layers for these weights (`conv_norm="batch", gelu="sigmoid"`;
-regformer.models.enformer). Every tensor of the checkpoint matches exactly one rule below, or the mapping
+regformer.models.tracks.enformer). Every tensor of the checkpoint matches exactly one rule below, or the mapping
 stops with an error naming it; three kinds of tensor are stored with extra size-1 axes in enformer-pytorch
 (attention-pool logits as a Conv2d, the relative-position biases as (1, heads, 1, key), the final pointwise
 layer as a Conv1d) and are squeezed by their rule. enformer-pytorch's `_trunk` is a second path to the same

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from regformer.models.akita import ContactMapModel
+from regformer.models.hic.akita import ContactMapModel
 
 
 def sinusoidal_positions(length: int, d_model: int, device=None, dtype=None) -> torch.Tensor:

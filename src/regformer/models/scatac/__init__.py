@@ -1,0 +1,1 @@
+"""scATAC models: atacFormer and the open-frequency baseline."""
