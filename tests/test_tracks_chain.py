@@ -105,3 +105,12 @@ def test_kmer_ridge_trains_and_scores_through_the_shared_stages(store, tmp_path)
     assert metrics["per_track"]["dnase"]["pearson"] > 0.15  # accessibility follows local motifs: k-mers see them
     with h5py.File(tmp_path / "predictions.h5") as h5:
         assert h5["prediction"].shape == (len(split_rows(store, "test")), 12, 3) and (h5["prediction"][:] >= 0).all()
+
+
+def test_huber_loss_trains_a_track_network(store, tmp_path):
+    """loss: huber resolves and trains for tracks (it needed huber_delta, a KeyError mid-job before issue 26)."""
+    entry = {"size": "demo", "train": {"loss": "huber", "max_epochs": 1, "batch_size": 16}}
+    cpu = {"accelerator": "cpu", "devices": 1, "progress_bar": False}
+    summary = train_model(TracksChain(), "maxpool_cnn", entry, store, tmp_path / "maxpool_cnn" / "model.pt",
+                          trainer_cfg=cpu)
+    assert summary["epochs_trained"] == 1 and np.isfinite(summary["best_val_loss"])
