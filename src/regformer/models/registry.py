@@ -30,6 +30,7 @@ class ModelSpec:
     paper_parameters: int | None = None
     note: str = ""
     target_scale: bool = False  # the model takes the training targets' mean and std (set_target_scale) before fitting
+    provides: tuple = ()  # what other rules may need of this model beyond predictions (e.g. "cell_embeddings")
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -1,6 +1,7 @@
 """The scATAC chain (fragments -> SnapATAC2 tile matrix -> cell sentences -> atacFormer, cell embeddings).
 
-Importing the package is light (model specs only); load() builds the chain object (torch, Lightning).
+Importing the package is light (model specs only); load() builds the chain object (torch, Lightning);
+workflow_files(wf) builds what its rules ask of the config (ScatacFiles in workflow.py, torch-free).
 """
 
 from regformer.chains.scatac.specs import CHAIN, MODELS
@@ -12,4 +13,11 @@ def load():
     return ScatacChain()
 
 
-__all__ = ["CHAIN", "MODELS", "load"]
+def workflow_files(wf):
+    """The chain's rule helper over the Snakefile's WorkflowHelpers `wf`."""
+    from regformer.chains.scatac.workflow import ScatacFiles
+
+    return ScatacFiles(wf)
+
+
+__all__ = ["CHAIN", "MODELS", "load", "workflow_files"]
