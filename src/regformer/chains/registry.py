@@ -2,7 +2,7 @@
 
 Model names are the chain's own: two chains may each have a `kmer_ridge` (results/<chain>/<dataset>/<model>/).
 
-A chain is a package under regformer/chains/ that exposes CHAIN, MODELS, load() (the chain object, torch),
+A chain is a package under regformer/chains/ that exposes CHAIN, MODELS, DOC_PAGE, load() (the chain object, torch),
 workflow_files(wf) (its rule helper, workflow.py) and optionally config_problems(section) (checks the schema
 cannot make). Registering it is its one entry in PACKAGES below; beyond its package, a new chain adds only
 its rules file (workflow/rules/<chain>.smk) and its schema section (workflow/schemas/config.schema.yaml).
@@ -27,6 +27,11 @@ CHAINS = tuple(PACKAGES)
 def all_specs() -> list[ModelSpec]:
     """Every model of every chain, chain by chain."""
     return [spec for package in PACKAGES.values() for spec in package.MODELS.values()]
+
+
+def doc_pages() -> dict[str, str]:
+    """Chain -> its documentation page with the measured results."""
+    return {chain: package.DOC_PAGE for chain, package in PACKAGES.items()}
 
 
 def chain_models(chain: str) -> dict[str, ModelSpec]:

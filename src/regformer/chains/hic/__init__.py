@@ -7,6 +7,8 @@ config_problems(section) checks what the schema cannot.
 
 from regformer.chains.hic.specs import CHAIN, MODELS
 
+DOC_PAGE = "docs/hic.md"  # the measured results (the README's headline table links it)
+
 
 def load():
     from regformer.chains.hic.chain import HicChain
@@ -28,4 +30,4 @@ def config_problems(section: dict) -> list[str]:
     return problems(section)
 
 
-__all__ = ["CHAIN", "MODELS", "config_problems", "load", "workflow_files"]
+__all__ = ["CHAIN", "DOC_PAGE", "MODELS", "config_problems", "load", "workflow_files"]

@@ -6,6 +6,8 @@ workflow_files(wf) builds what its rules ask of the config (PromoterFiles in wor
 
 from regformer.chains.promoter.specs import CHAIN, MODELS
 
+DOC_PAGE = "docs/promoter.md"  # the measured results (the README's headline table links it)
+
 
 def load():
     from regformer.chains.promoter.chain import PromoterChain
@@ -20,4 +22,4 @@ def workflow_files(wf):
     return PromoterFiles(wf)
 
 
-__all__ = ["CHAIN", "MODELS", "load", "workflow_files"]
+__all__ = ["CHAIN", "DOC_PAGE", "MODELS", "load", "workflow_files"]

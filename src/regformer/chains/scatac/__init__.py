@@ -6,6 +6,8 @@ workflow_files(wf) builds what its rules ask of the config (ScatacFiles in workf
 
 from regformer.chains.scatac.specs import CHAIN, MODELS
 
+DOC_PAGE = "docs/scatac-results.md"  # the measured results (the README's headline table links it)
+
 
 def load():
     from regformer.chains.scatac.chain import ScatacChain
@@ -20,4 +22,4 @@ def workflow_files(wf):
     return ScatacFiles(wf)
 
 
-__all__ = ["CHAIN", "MODELS", "load", "workflow_files"]
+__all__ = ["CHAIN", "DOC_PAGE", "MODELS", "load", "workflow_files"]
