@@ -35,7 +35,7 @@ rule genome_targets:
     params:
         dataset=GENOME_WINDOWS.dataset,
         extra=GENOME_WINDOWS.target_settings(),
-    threads: 2
+    threads: GENOME_WINDOWS.target_threads
     conda:
         REGFORMER_ENV
     script:

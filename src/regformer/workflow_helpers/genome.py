@@ -16,6 +16,7 @@ class GenomeChainFiles:
 
     chain = ""  # set by each chain
     predict_suffix = "h5"  # what the apply stage's predict writes
+    target_threads = 1  # threads of the targets rules (what the chain's write_targets uses)
 
     def __init__(self, wf):
         self.wf = wf
@@ -86,6 +87,9 @@ class GenomeWindowRules:
             return {"regions": f"results/{wildcards.chain}/{wildcards.dataset}/regions.tsv",
                     "fasta": files.fasta(wildcards), **files.signal_inputs(wildcards, noise_free)}
         return function
+
+    def target_threads(self, wildcards) -> int:
+        return self.files[wildcards.chain].target_threads
 
     def target_settings(self, noise_free: bool = False):
         def function(wildcards) -> dict:

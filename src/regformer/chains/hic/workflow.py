@@ -27,6 +27,7 @@ def config_problems(section: dict) -> list[str]:
 
 class HicFiles(GenomeChainFiles):
     chain = "hic"
+    target_threads = 2  # write_targets' worker processes
 
     def maps(self, dataset: str) -> list[str]:
         """Map names of a dataset, in store order."""
