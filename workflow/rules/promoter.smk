@@ -1,5 +1,6 @@
 # Random-promoter chain: simulate/fetch -> prepare (the store); training, evaluation and the report are models.smk's.
-promoter_files = FILES["promoter"]  # regformer.chains.promoter.workflow.PromoterFiles (store, report inputs: the Snakefile)
+# promoter_files: regformer.chains.promoter.workflow.PromoterFiles (its store and report inputs: the Snakefile)
+promoter_files = FILES["promoter"]
 
 
 rule simulate_promoters:
