@@ -29,7 +29,8 @@ with log_to(sys.argv[4]):
 
 def _regions(path: Path) -> Path:
     """512 kb windows, two on the long chromosomes, as the genome_regions rule writes them for Hi-C: a block of
-    windows per chromosome, so the step writes in many small steps (a kill after any of its first progress lines is mid-write)."""
+    windows per chromosome, so the step writes in many small steps (a kill after any of its first progress lines
+    is mid-write)."""
     rows = [(chrom, start, start + 512_000, "train", chrom) for chrom, size in SIZES.items()
             for start in (0, 512_000) if start + 512_000 <= size]
     table = pd.DataFrame(rows, columns=["chrom", "start", "end", "split", "cooler_chrom"]).assign(filtered_G1=0)
