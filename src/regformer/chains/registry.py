@@ -5,7 +5,8 @@ Model names are the chain's own: two chains may each have a `kmer_ridge` (result
 A chain is a package under regformer/chains/ that exposes CHAIN, MODELS, DOC_PAGE, load() (the chain object, torch),
 workflow_files(wf) (its rule helper, workflow.py) and optionally config_problems(section) (checks the schema
 cannot make). Registering it is its one entry in PACKAGES below; beyond its package, a new chain adds only
-its rules file (workflow/rules/<chain>.smk) and its schema section (workflow/schemas/config.schema.yaml).
+its rules file (workflow/rules/<chain>.smk, with its scripts) and its schema section (workflow/schemas/
+config.schema.yaml); tests/test_chain_layout.py shows it with a toy chain.
 
 Importing this module is light (model specs only, no torch), so the workflow reads it while it builds the
 job graph; load_chain builds a chain object for the stages that need one.
