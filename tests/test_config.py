@@ -114,13 +114,13 @@ def test_split_fractions_not_summing_to_one_are_caught_naming_dataset_and_file(d
 
 
 def test_simulated_hic_must_reach_across_a_window(demo_config):
-    from regformer.config_check import ConfigError, check_simulated_span
+    from regformer.config_check import ConfigError, check_chain_sections
 
-    check_simulated_span(demo_config)  # the demo: 160 bins simulated for 128-bin windows
+    check_chain_sections(demo_config)  # the demo: 160 bins simulated for 128-bin windows (the Hi-C chain's check)
     demo_config["hic"]["datasets"]["demo"]["synthetic"]["max_distance_bins"] = 100
     with pytest.raises(ConfigError, match=r"mine\.yaml: hic\.datasets\.demo\.synthetic\.max_distance_bins: 100 is "
                                           r"below the window's 128 bins(?s:.*)at least 128"):
-        check_simulated_span(demo_config, ["mine.yaml"])
+        check_chain_sections(demo_config, ["mine.yaml"])
 
 
 def test_snakemake_prints_a_short_schema_error_naming_the_config_file(demo_config, tmp_path):

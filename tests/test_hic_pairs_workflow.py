@@ -49,7 +49,7 @@ def test_pairs_and_unbalanced_cooler_run_the_rules_to_the_cli_targets(tmp_path):
            "results/hic/raw/targets.h5"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-5000:]
-    for rule in ("fetch_url", "hic_map", "hic_regions", "hic_targets"):
+    for rule in ("fetch_url", "hic_map", "genome_regions", "genome_targets"):
         assert f"rule {rule}:" in result.stdout + result.stderr
 
     assert (work / "results/downloads/hic/raw/pairs-fromPairs--sample.pairs.gz").read_bytes() == pairs.read_bytes()

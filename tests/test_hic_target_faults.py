@@ -18,7 +18,7 @@ COOL = Path(__file__).parent / "data" / "hic" / "yeast_W303_G1_2kb_SRR8769554.co
 SIZES = {"chr2": 814_000, "chr4": 1_526_000, "chr5": 572_000, "chr7": 1_086_000, "chr8": 564_000, "chr10": 746_000,
          "chr11": 668_000, "chr12": 1_072_000, "chr13": 926_000, "chr14": 786_000, "chr15": 1_092_000,
          "chr16": 950_000}
-# what the hic_targets rule's script does (its log, two workers as its `threads: 2`), on a real yeast cooler
+# what the genome_targets rule does for Hi-C (its log, two workers as its `threads: 2`), on a real yeast cooler
 BUILD = """import sys
 from regformer.chains.hic.targets import build_targets_from_regions
 from regformer.logs import log_to
@@ -28,8 +28,9 @@ with log_to(sys.argv[4]):
 
 
 def _regions(path: Path) -> Path:
-    """512 kb windows, two on the long chromosomes, as the hic_regions rule writes them: a block of windows per
-    chromosome, so the step writes in many small steps (a kill after any of its first progress lines is mid-write)."""
+    """512 kb windows, two on the long chromosomes, as the genome_regions rule writes them for Hi-C: a block of
+    windows per chromosome, so the step writes in many small steps (a kill after any of its first progress lines
+    is mid-write)."""
     rows = [(chrom, start, start + 512_000, "train", chrom) for chrom, size in SIZES.items()
             for start in (0, 512_000) if start + 512_000 <= size]
     table = pd.DataFrame(rows, columns=["chrom", "start", "end", "split", "cooler_chrom"]).assign(filtered_G1=0)

@@ -13,7 +13,7 @@ from regformer.chains.promoter.specs import MODELS
 from regformer.chain_interface import Predictions
 from regformer.data.encoding import one_hot
 from regformer.errors import InputError
-from regformer.evaluate.dream import dream_scores, read_dream_subsets
+from regformer.chains.promoter.dream import dream_scores, read_dream_subsets
 from regformer.evaluate.runner import evaluate_model
 from regformer.models.blocks import count_parameters
 from regformer.models.promoter.legnet import LegNet

@@ -80,7 +80,7 @@ def test_akita_preset_plans_raw_pairs_to_gpu_training_with_profile_slurm_as_type
     for block in output.split("rule hic_map:")[1:]:  # binning's cores, memory and time come from the profile
         resources = block.split("resources:")[1].splitlines()[0]
         assert "mem_mb=32000" in resources and "cpus_per_task=8" in resources and "runtime=1440" in resources
-    assert "rule hic_targets:" in output and "rule train_model:" in output
+    assert "rule genome_targets:" in output and "rule train_model:" in output
     assert "slurm_partition=gpu" in output
 
 

@@ -17,11 +17,11 @@ from Bio import bgzf
 
 from regformer.chains.tracks.regions import define_track_regions, read_track_regions
 from regformer.chains.tracks.targets import build_track_targets
+from regformer.chains.tracks.workflow import TracksFiles
 from regformer.data.encoding import N_CODE
 from regformer.errors import InputError
 from regformer.io.fasta import fetch_codes, open_fasta
 from regformer.workflow_helpers.common import WorkflowHelpers
-from regformer.workflow_helpers.tracks import TracksFiles
 
 DATA = Path(__file__).parent / "data" / "tracks"
 FASTA = DATA / "sacCer3_R64_chrII.fa"
@@ -178,6 +178,7 @@ def test_a_bgzip_fasta_reads_as_the_plain_one(tmp_path):
 _BUILD_UNDER_A_LIMIT = """
 import resource, sys
 from regformer.chains.tracks.targets import build_track_targets
+from regformer.chains.tracks.workflow import TracksFiles
 resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))  # as `ulimit -f 97`
 build_track_targets(sys.argv[1], sys.argv[2], sys.argv[3], fasta=sys.argv[4], bin_size=128, crop=30)
 """

@@ -63,5 +63,8 @@ class Chain(Protocol):
     def write_predictions(self, path: str | Path, store_path: str | Path, predictions: Predictions) -> None:
         """predictions.h5 (atomically)."""
 
+    def verdict_samples(self, dataset_dir: Path, models: dict[str, Path]):
+        """What the verdict's bootstrap resamples for a results folder (report.verdict.Samples), or None."""
+
     def write_report(self, out_html: str | Path, dataset: str, model_dirs: dict[str, Path], inputs: dict) -> Path:
         """The dataset's HTML report from its models' folders and the chain's extra report inputs."""

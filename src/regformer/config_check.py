@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from regformer.chains.registry import chain_config_problems
 from regformer.errors import InputError
 from regformer.names import check_config_names
 
@@ -96,20 +97,13 @@ def check_config(config: dict, schema_path: str | Path, config_files=None) -> No
         raise ConfigError(problem)
 
 
-def check_simulated_span(config: dict, config_files=None) -> None:
-    """A synthetic Hi-C dataset simulates contacts far enough from the diagonal to fill its windows' maps."""
+def check_chain_sections(config: dict, config_files=None) -> None:
+    """Each configured chain's own checks of its section (its package's config_problems, where it has one)."""
     name = config_file_name(config_files)
-    for dataset, ds in ((config.get("hic") or {}).get("datasets") or {}).items():
-        synthetic = ds.get("synthetic") if isinstance(ds, dict) else None
-        if not isinstance(synthetic, dict) or not all(k in ds for k in ("seq_length", "bin_size")):
-            continue
-        window_bins = ds["seq_length"] // ds["bin_size"]
-        reach = synthetic.get("max_distance_bins", 320)
-        if reach < window_bins:
-            raise ConfigError(f"config file {name}: hic.datasets.{dataset}.synthetic.max_distance_bins: {reach} is "
-                              f"below the window's {window_bins} bins (seq_length {ds['seq_length']} / bin_size "
-                              f"{ds['bin_size']}), so the maps' far corners would hold no contacts\n"
-                              f"  fix: set max_distance_bins to at least {window_bins}")
+    for chain, section in config.items():
+        problems = chain_config_problems(chain, section) if isinstance(section, dict) else []
+        if problems:
+            raise ConfigError(f"config file {name}: {problems[0]}")
 
 
 def check_path_names(config: dict, config_files=None) -> None:

@@ -3,7 +3,7 @@
 # outputs and links them. Included after the chains' rules files (it wraps their report inputs).
 from regformer.workflow_helpers.apply import ApplyFiles
 
-apply_files = ApplyFiles(wf)
+apply_files = ApplyFiles(wf, FILES)
 for _chain in CONFIGURED_CHAINS:
     wf.chain_report_inputs[_chain] = apply_files.with_outputs(_chain, wf.chain_report_inputs[_chain])
 

@@ -1,12 +1,9 @@
-# Hi-C / Micro-C chain: simulate/fetch -> map (bin pairs / copy, coarsen, balance) -> regions -> targets (the store),
-# stitched .cool predictions and the demo's noise ceiling; training, evaluation and the report are models.smk's.
+# Hi-C / Micro-C chain: simulate/fetch -> map (bin pairs / copy, coarsen, balance), then genome_windows.smk's regions
+# -> targets (the store) and the demo's noise ceiling; stitched .cool predictions here; training, evaluation and
+# the report are models.smk's.
 
 
-from regformer.workflow_helpers.hic import HicFiles
-
-hic_files = HicFiles(wf)
-wf.chain_store["hic"] = hic_files.store
-wf.chain_report_inputs["hic"] = hic_files.report_inputs
+hic_files = FILES["hic"]  # regformer.chains.hic.workflow.HicFiles (store, report inputs: the Snakefile)
 
 
 # One simulation rule per synthetic dataset: its outputs (one .mcool per map) depend on the dataset's map list.
@@ -58,56 +55,6 @@ rule hic_map:
         "../scripts/hic_map.py"
 
 
-rule hic_regions:
-    input:
-        fasta=hic_files.fasta,
-        coolers=hic_files.cooler_files,
-    output:
-        regions="results/hic/{dataset}/regions.tsv",
-    log:
-        "results/logs/hic/{dataset}/regions.log",
-    params:
-        dataset=lambda wc: wf.dataset_config("hic", wc.dataset),
-        uris=lambda wc: hic_files.cooler_uris(wc.dataset),
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/hic_regions.py"
-
-
-rule hic_targets:
-    input:
-        regions="results/hic/{dataset}/regions.tsv",
-        fasta=hic_files.fasta,
-        coolers=hic_files.cooler_files,
-    output:
-        store="results/hic/{dataset}/targets.h5",
-    log:
-        "results/logs/hic/{dataset}/targets.log",
-    params:
-        dataset=lambda wc: wf.dataset_config("hic", wc.dataset),
-        uris=lambda wc: hic_files.cooler_uris(wc.dataset),
-        clips=lambda wc: hic_files.clips(wc.dataset),
-    threads: 2
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/hic_targets.py"
-
-
-use rule hic_targets as hic_noise_free_targets with:
-    input:
-        regions="results/hic/{dataset}/regions.tsv",
-        fasta=hic_files.fasta,
-        coolers=hic_files.noise_free_cooler_files,
-    output:
-        store="results/hic/{dataset}/targets_noise_free.h5",
-    log:
-        "results/logs/hic/{dataset}/targets_noise_free.log",
-    params:  # dataset and clips are inherited (use rule merges params)
-        uris=lambda wc: hic_files.cooler_uris(wc.dataset, noise_free=True),
-
-
 rule stitch_hic_prediction:
     input:
         store="results/hic/{dataset}/targets.h5",
@@ -120,20 +67,3 @@ rule stitch_hic_prediction:
         REGFORMER_ENV
     script:
         "../scripts/stitch_hic_prediction.py"
-
-
-rule hic_noise_ceiling:
-    input:
-        store="results/hic/{dataset}/targets.h5",
-        noise_free="results/hic/{dataset}/targets_noise_free.h5",
-    output:
-        metrics="results/hic/{dataset}/noise_ceiling/metrics.json",
-    log:
-        "results/logs/hic/{dataset}/noise_ceiling.log",
-    params:
-        chain="hic",
-        dataset=lambda wc: wf.dataset_config("hic", wc.dataset),
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/noise_ceiling.py"

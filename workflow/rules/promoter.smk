@@ -1,9 +1,6 @@
 # Random-promoter chain: simulate/fetch -> prepare (the store); training, evaluation and the report are models.smk's.
-from regformer.workflow_helpers.promoter import PromoterFiles
-
-promoter_files = PromoterFiles(wf)
-wf.chain_store["promoter"] = promoter_files.store
-wf.chain_report_inputs["promoter"] = promoter_files.report_inputs
+# promoter_files: regformer.chains.promoter.workflow.PromoterFiles (its store and report inputs: the Snakefile)
+promoter_files = FILES["promoter"]
 
 
 rule simulate_promoters:

@@ -2,11 +2,9 @@
 # training, cell embeddings and clustering (cells.h5ad). Training, evaluation and the report are models.smk's.
 
 
-from regformer.workflow_helpers.scatac import SCATAC_SYNTHETIC, ScatacFiles
+from regformer.chains.scatac.workflow import SCATAC_SYNTHETIC
 
-scatac_files = ScatacFiles(wf)
-wf.chain_store["scatac"] = scatac_files.store
-wf.chain_report_inputs["scatac"] = scatac_files.report_inputs
+scatac_files = FILES["scatac"]  # regformer.chains.scatac.workflow.ScatacFiles (store, report inputs: the Snakefile)
 
 for _name, _ds in config.get("scatac", {}).get("datasets", {}).items():
     if "synthetic" not in _ds:
@@ -65,7 +63,7 @@ rule scatac_sentences:
 
 rule scatac_cells:
     input:
-        model="results/scatac/{dataset}/atacformer/model.pt",
+        model=scatac_files.embedding_model_file,
         store="results/scatac/{dataset}/sentences.h5",
         cells="results/scatac/{dataset}/qc/cells_qc.h5ad",
         labels=lambda wc: scatac_files.file(wc, "labels"),

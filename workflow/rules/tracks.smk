@@ -1,11 +1,8 @@
-# Genomic-track chain: simulate (demo) -> regions -> targets (the store), predicted bigWigs and the demo's noise
-# ceiling; training, evaluation and the report are models.smk's.
+# Genomic-track chain: simulate (demo), then genome_windows.smk's regions -> targets (the store) and the demo's
+# noise ceiling; predicted bigWigs here; training, evaluation and the report are models.smk's.
+from regformer.chains.tracks.workflow import SYNTHETIC_TRACKS
 
-from regformer.workflow_helpers.tracks import SYNTHETIC_TRACKS, TracksFiles
-
-tracks_files = TracksFiles(wf)
-wf.chain_store["tracks"] = tracks_files.store
-wf.chain_report_inputs["tracks"] = tracks_files.report_inputs
+tracks_files = FILES["tracks"]  # regformer.chains.tracks.workflow.TracksFiles (store, report inputs: the Snakefile)
 
 
 # One simulation rule per synthetic dataset (its outputs depend on the dataset's name).
@@ -32,69 +29,6 @@ for _name, _ds in config["tracks"]["datasets"].items():
             REGFORMER_ENV
         script:
             "../scripts/simulate_tracks.py"
-
-
-rule tracks_regions:
-    input:
-        fasta=tracks_files.fasta,
-        bigwigs=tracks_files.bigwigs,
-    output:
-        regions="results/tracks/{dataset}/regions.tsv",
-    log:
-        "results/logs/tracks/{dataset}/regions.log",
-    params:
-        dataset=lambda wc: wf.dataset_config("tracks", wc.dataset),
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/tracks_regions.py"
-
-
-rule tracks_targets:
-    input:
-        regions="results/tracks/{dataset}/regions.tsv",
-        fasta=tracks_files.fasta,
-        table=tracks_files.table,
-        bigwigs=tracks_files.bigwigs,
-    output:
-        store="results/tracks/{dataset}/targets.h5",
-    log:
-        "results/logs/tracks/{dataset}/targets.log",
-    params:
-        dataset=lambda wc: wf.dataset_config("tracks", wc.dataset),
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/tracks_targets.py"
-
-
-use rule tracks_targets as tracks_noise_free_targets with:
-    input:
-        regions="results/tracks/{dataset}/regions.tsv",
-        fasta=tracks_files.fasta,
-        table=tracks_files.noise_free_table,
-        bigwigs=tracks_files.noise_free_bigwigs,
-    output:
-        store="results/tracks/{dataset}/targets_noise_free.h5",
-    log:
-        "results/logs/tracks/{dataset}/targets_noise_free.log",
-
-
-rule tracks_noise_ceiling:
-    input:
-        store="results/tracks/{dataset}/targets.h5",
-        noise_free="results/tracks/{dataset}/targets_noise_free.h5",
-    output:
-        metrics="results/tracks/{dataset}/noise_ceiling/metrics.json",
-    log:
-        "results/logs/tracks/{dataset}/noise_ceiling.log",
-    params:
-        chain="tracks",
-        dataset=lambda wc: wf.dataset_config("tracks", wc.dataset),
-    conda:
-        REGFORMER_ENV
-    script:
-        "../scripts/noise_ceiling.py"
 
 
 rule predicted_bigwig:

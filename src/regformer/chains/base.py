@@ -50,5 +50,12 @@ class ChainBase:
         """Labels (the shape of one target) of outputs sharing an observation-noise scale; None: one scale."""
         return None
 
+    def verdict_samples(self, dataset_dir: Path, models: dict[str, Path]):
+        """What the verdict's bootstrap resamples for a results folder (the results table's SE): here one scalar
+        per test example from each model's predictions.h5; None when there is nothing to resample."""
+        from regformer.report.verdict import scalar_samples
+
+        return scalar_samples(models, self.test_unit)
+
     def write_predictions(self, path: str | Path, store_path: str | Path, predictions: Predictions) -> None:
         write_prediction_file(path, predictions)

@@ -38,6 +38,7 @@ class ModelSpec:
     note: str = ""
     target_scale: bool = False  # the model takes the training targets' mean and std (set_target_scale) before fitting
     choices: dict = field(default_factory=dict)  # setting -> the values it accepts (train.recipes.choices builds it)
+    provides: tuple = ()  # what other rules may need of this model beyond predictions (e.g. "cell_embeddings")
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -12,31 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from regformer.chains.registry import CHAINS, doc_pages, load_chain
 from regformer.report import verdict
 
 REPORT_NAME = "report.html"
-DOC_PAGES = {"promoter": "docs/promoter.md", "hic": "docs/hic.md", "tracks": "docs/tracks.md",
-             "scatac": "docs/scatac-results.md"}  # per-chain pages with the measured results (the README's links)
-
-
-def _samples(chain: str, dataset_dir: Path, models: dict[str, Path]):
-    """The chain's verdict samples for the bootstrap, when its files are there."""
-    if chain == "promoter":
-        return verdict.scalar_samples(models, "sequences")
-    if chain == "scatac":
-        return verdict.state_samples(models, "cells")
-    store = dataset_dir / "targets.h5"
-    if chain in ("hic", "tracks") and store.is_file():
-        from importlib import import_module
-
-        return import_module(f"regformer.chains.{chain}.report").verdict_samples(store, models)
-    return None
+DOC_PAGES = doc_pages()  # per-chain pages with the measured results (the README's links)
 
 
 def dataset_row(chain: str, dataset_dir: Path, n_boot: int = verdict.REPORT_BOOTSTRAP) -> dict | None:
     """The headline numbers of one dataset folder; None when it holds no scored model."""
-    from regformer.chains.registry import load_chain
-
     chain_object = load_chain(chain)
     models = {p.name: p for p in sorted(dataset_dir.iterdir())  # model folders only, not noise_ceiling/
               if p.name in chain_object.models and (p / "metrics.json").is_file()}
@@ -52,7 +36,7 @@ def dataset_row(chain: str, dataset_dir: Path, n_boot: int = verdict.REPORT_BOOT
     if baseline in metrics and best != baseline and metrics[baseline].get(metric) is not None:
         row["baseline_value"] = float(metrics[baseline][metric])
         row["delta"] = row["value"] - row["baseline_value"]
-        diff = verdict.difference_se(_samples(chain, dataset_dir, models), metric, best, baseline, n_boot, 0)
+        diff = verdict.difference_se(chain_object.verdict_samples(dataset_dir, models), metric, best, baseline, n_boot, 0)
         row["se"] = None if diff is None else diff.se
     row["ceiling"] = _ceiling(dataset_dir).get(metric)
     return row
@@ -70,8 +54,6 @@ def _ceiling(dataset_dir: Path) -> dict:
 
 def rows(results: Path, n_boot: int = verdict.REPORT_BOOTSTRAP) -> list[dict]:
     """Rows of every results/{chain}/{dataset}/ folder, chains in the registry's order."""
-    from regformer.chains.registry import CHAINS
-
     found = []
     for chain in CHAINS:
         for dataset_dir in sorted(p for p in (results / chain).glob("*") if p.is_dir()):

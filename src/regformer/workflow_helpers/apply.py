@@ -2,24 +2,26 @@
 
 An entry is a path (a file, or `test` for the dataset's test split where the chain supports it) or a mapping
 {input: path, ...settings}. Outputs: results/{chain}/{dataset}/{model}/{stage}/{name}.{ext}; each chain's
-report waits for its dataset's outputs (of every configured model) and links them.
+report waits for its dataset's outputs (of every configured model) and links them. What differs by chain (the
+predict file's suffix, extra inputs beside the model) comes from each chain's rule helper (chains/<chain>/workflow.py).
 """
 
 from __future__ import annotations
 
 from snakemake.exceptions import WorkflowError
 
+from regformer.chains.registry import workflow_files
 from regformer.workflow_helpers.common import WorkflowHelpers
 
-PREDICT_SUFFIX = {"promoter": "tsv", "tracks": "h5", "hic": "h5", "scatac": "h5ad"}
 STAGE_SUFFIX = {"variants": "tsv", "explain": "h5"}
-# what a chain's stages read beside the model (scATAC: the embedded training cells, for the kNN label transfer)
-EXTRA_INPUTS = {"scatac": lambda wc: {"cells": f"results/scatac/{wc.dataset}/cells.h5ad"}}
 
 
 class ApplyFiles:
-    def __init__(self, wf: WorkflowHelpers):
+    """`files`: chain -> its rule helper (predict_suffix, apply_inputs); built from the registry when not given."""
+
+    def __init__(self, wf: WorkflowHelpers, files: dict | None = None):
         self.wf = wf
+        self.files = files if files is not None else {chain: workflow_files(chain, wf) for chain in wf.chains}
 
     def entries(self, chain: str, dataset: str, stage: str) -> dict:
         return ((self.wf.config.get(chain) or {}).get("apply") or {}).get(dataset, {}).get(stage) or {}
@@ -37,7 +39,7 @@ class ApplyFiles:
         def function(wildcards) -> dict:
             source = self.entry(wildcards, stage)["input"]
             files = {"model": f"results/{wildcards.chain}/{wildcards.dataset}/{wildcards.model}/model.pt",
-                     **EXTRA_INPUTS.get(wildcards.chain, lambda wc: {})(wildcards)}
+                     **self.files[wildcards.chain].apply_inputs(wildcards)}
             if source == "test":
                 files["data"] = self.wf.store_inputs(wildcards)["store"]
             else:
@@ -58,7 +60,7 @@ class ApplyFiles:
         for model in block.get("models") or self.wf.config[chain]["models"]:
             base = f"results/{chain}/{dataset}/{model}"
             for stage in ("predict", "variants", "explain"):
-                suffix = PREDICT_SUFFIX[chain] if stage == "predict" else STAGE_SUFFIX[stage]
+                suffix = self.files[chain].predict_suffix if stage == "predict" else STAGE_SUFFIX[stage]
                 out += [f"{base}/{stage}/{name}.{suffix}" for name in self.entries(chain, dataset, stage)]
         return out
 

@@ -15,7 +15,7 @@ from regformer.chains.base import ChainBase
 from regformer.chains.hic.dataset import HicDataModule, train_targets
 from regformer.chains.hic.evaluation import write_map_predictions
 from regformer.chains.hic.metrics import contact_map_metrics
-from regformer.chains.hic.report import write_hic_report
+from regformer.chains.hic.report import verdict_samples, write_hic_report
 from regformer.chains.hic.specs import CHAIN, MODELS
 from regformer.data.contact_maps import triu_indices
 from regformer.io.stores import store_summary
@@ -68,6 +68,11 @@ class HicChain(ChainBase):
 
     def write_predictions(self, path, store_path, predictions: Predictions) -> None:
         write_map_predictions(path, store_path, predictions)
+
+    def verdict_samples(self, dataset_dir: Path, models: dict[str, Path]):
+        """The window bootstrap's samples, read against the dataset's store (None before it is built)."""
+        store = Path(dataset_dir) / "targets.h5"
+        return verdict_samples(store, models) if store.is_file() else None
 
     def write_report(self, out_html, dataset: str, model_dirs: dict[str, Path], inputs: dict) -> Path:
         return write_hic_report(out_html, dataset, inputs["store"], model_dirs, ceiling_path=inputs.get("ceiling"))

@@ -10,9 +10,9 @@ import numpy as np
 from regformer.chain_interface import Predictions
 from regformer.chains.base import ChainBase
 from regformer.chains.promoter.dataset import PromoterDataModule
+from regformer.chains.promoter.dream import dream_scores, read_dream_subsets
 from regformer.chains.promoter.report import write_promoter_report
 from regformer.chains.promoter.specs import CHAIN, MODELS
-from regformer.evaluate.dream import dream_scores, read_dream_subsets
 from regformer.evaluate.metrics import regression_metrics
 from regformer.evaluate.runner import write_prediction_file
 

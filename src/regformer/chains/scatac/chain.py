@@ -77,6 +77,12 @@ class ScatacChain(ChainBase):
         out = Predictions(rows=predictions.rows, prediction=scores, target=predictions.target)
         write_prediction_file(path, out, dtype=np.float16, datasets={"state": predictions.target.astype(np.int8)})
 
+    def verdict_samples(self, dataset_dir: Path, models: dict[str, Path]):
+        """Tile states per test cell (AUROC / AUPRC of removed against closed tiles, cells resampled)."""
+        from regformer.report.verdict import state_samples
+
+        return state_samples(models, self.test_unit)
+
     def write_report(self, out_html, dataset: str, model_dirs: dict[str, Path], inputs: dict) -> Path:
         from regformer.chains.scatac.report import write_scatac_report
 

@@ -52,6 +52,7 @@ MODELS: dict[str, ModelSpec] = {
                   **DEPTH_AND_LABELS),
         training=ATAC_TRAINING, choices=choices(loss=("mse",), state_weighting=("none", "balanced")),  # its own loss
         note=ATACFORMER_NOTE,
+        provides=("cell_embeddings",),
     ),
     "open_frequency": ModelSpec(
         name="open_frequency", chain=CHAIN, kind=CLOSED_FORM, build=_open_frequency,

@@ -15,7 +15,7 @@ from regformer.chain_interface import Predictions
 from regformer.chains.base import ChainBase
 from regformer.chains.tracks.dataset import TrackDataModule, TrackWindows
 from regformer.chains.tracks.metrics import track_metrics
-from regformer.chains.tracks.report import write_tracks_report
+from regformer.chains.tracks.report import verdict_samples, write_tracks_report
 from regformer.chains.tracks.specs import CHAIN, MODELS
 from regformer.evaluate.runner import write_window_predictions
 from regformer.io.stores import store_summary
@@ -76,6 +76,11 @@ class TracksChain(ChainBase):
 
     def write_predictions(self, path, store_path, predictions: Predictions) -> None:
         write_window_predictions(path, store_path, predictions)
+
+    def verdict_samples(self, dataset_dir: Path, models: dict[str, Path]):
+        """The window bootstrap's samples, read against the dataset's store (None before it is built)."""
+        store = Path(dataset_dir) / "targets.h5"
+        return verdict_samples(store, models) if store.is_file() else None
 
     def write_report(self, out_html, dataset: str, model_dirs: dict[str, Path], inputs: dict) -> Path:
         return write_tracks_report(out_html, dataset, inputs["store"], model_dirs, ceiling_path=inputs.get("ceiling"))

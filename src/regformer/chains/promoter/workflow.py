@@ -1,13 +1,20 @@
-"""The promoter chain's rules: where a dataset's library comes from, its store, its report's inputs."""
+"""The promoter chain's rules (workflow/rules/promoter.smk): where a dataset's library comes from, its store, its
+report's inputs."""
 
 from __future__ import annotations
 
-from regformer.workflow_helpers.common import WorkflowHelpers
-
 
 class PromoterFiles:
-    def __init__(self, wf: WorkflowHelpers):
+    """The rules' view of the promoter chain. `wf` is the Snakefile's WorkflowHelpers."""
+
+    predict_suffix = "tsv"  # what the apply stage's predict writes
+
+    def __init__(self, wf):
         self.wf = wf
+
+    def apply_inputs(self, wildcards) -> dict:
+        """What the apply stages read beside the model: nothing."""
+        return {}
 
     def store(self, wildcards) -> dict:
         return {"store": f"results/promoter/{wildcards.dataset}/prepared/sequences.h5"}
