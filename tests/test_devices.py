@@ -74,14 +74,14 @@ def test_srun_launch_only_from_the_jobs_single_process():
 def test_planning_a_request_imports_no_torch():
     import subprocess
 
-    code = "import sys, regformer.train.devices, regformer.train.job; assert 'torch' not in sys.modules"
+    code = "import sys, regformer.train.devices, regformer.training_job; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_job_trainer_config_on_this_machine(monkeypatch):
     import torch
 
-    from regformer.train.job import job_trainer_config
+    from regformer.training_job import job_trainer_config
 
     for name in ("SLURM_JOB_ID", "SLURM_NTASKS"):
         monkeypatch.delenv(name, raising=False)

@@ -33,9 +33,9 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    """Train one model (regformer.train.job.train_job, as the workflow's train_model rule does)."""
+    """Train one model (regformer.training_job.train_job, as the workflow's train_model rule does)."""
     from regformer.logs import VERBOSE_ENV
-    from regformer.train.job import train_job
+    from regformer.training_job import train_job
 
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"

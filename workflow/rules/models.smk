@@ -10,8 +10,8 @@ wildcard_constraints:
     model="|".join(wf.model_names()),
 
 
-# Training runs like evaluation: a script calling regformer.train.job.train_job with the job's GPUs per node and
-# nodes. Under SLURM a job with several GPUs starts its own srun there (one task per GPU, DDP); on one GPU or the
+# Training runs like evaluation: a script calling regformer.training_job.train_job with the job's GPUs per node
+# and nodes. Under SLURM a job with several GPUs starts its own srun there (one task per GPU, DDP); on one GPU or the
 # CPU it trains in the script's process. regformer.train.devices decides both the request (resources) and the
 # trainer's devices.
 rule train_model:

@@ -92,4 +92,5 @@ def _cpu_fallback(ranks: int, gpus: int, nodes: int, srun_tasks: int, in_slurm_j
         raise InputError("trainer.accelerator", f"is auto and the job asked for {ranks} GPUs, but none is visible "
                          "to torch", "run on GPU nodes, or set trainer.accelerator: cpu in your config file")
     # worth a warning on a cluster's GPU node; on a workstation it is the usual CPU run
-    return dict(accelerator="cpu", notice="no GPU visible to torch: training on the CPU", notice_is_warning=in_slurm_job)
+    return dict(accelerator="cpu", notice="no GPU visible to torch: training on the CPU",
+                notice_is_warning=in_slurm_job)

@@ -53,7 +53,7 @@ def resolve_precision(precision: str, accelerator: str) -> str:
 def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str = "val_loss") -> L.Trainer:
     """A Trainer with early stopping, best+last checkpoints, optional SWA, CSV curves and a progress bar."""
     cfg = {**TRAINER_DEFAULTS, **(trainer_cfg or {})}
-    # auto -> gpu or cpu as this machine allows (a job's config comes already planned: regformer.train.job)
+    # auto -> gpu or cpu as this machine allows (a job's config comes already planned: regformer.training_job)
     cfg.update(plan_devices(cfg["accelerator"], devices=cfg["devices"], num_nodes=cfg["num_nodes"],
                             strategy=cfg["strategy"], cuda_visible=torch.cuda.is_available()).trainer_settings())
     accelerator = cfg["accelerator"]

@@ -106,7 +106,7 @@ class WorkflowHelpers:
                              gpu_model=cluster["gpu_model"], cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1,
                              cpus_per_task=cluster["cpus_per_gpu"])
             if plan.ranks > 1:
-                # the job launches its own srun (regformer.train.job): one task per GPU over all nodes, DDP
+                # the job launches its own srun (regformer.training_job): one task per GPU over all nodes, DDP
                 resources.update(mpi="srun", tasks=plan.ranks)
         elif self.accelerator() == "tpu":
             resources.update(slurm_partition=cluster["tpu_partition"], cpus_per_task=cluster["train_cpus"])
@@ -119,7 +119,7 @@ class WorkflowHelpers:
 
     def train_params(self) -> dict:
         """params: of the training rule: the model's config entry, the trainer section, and the job's GPUs per node
-        and nodes (cluster.gpus, cluster.nodes), which regformer.train.job plans from as train_resources does."""
+        and nodes (cluster.gpus, cluster.nodes), which regformer.training_job plans from as train_resources does."""
         config = self.config
 
         def model_config(wc):

@@ -1,10 +1,11 @@
-"""One training job, as the workflow's train_model rule and `regformer train` run it.
+"""One training job, as the workflow's train_model rule and `regformer train` run it (beside stages.py: it
+trains a chain by name).
 
 `train_job` plans the devices (regformer.train.devices) from the trainer config and the job's GPUs and nodes,
 then trains in this process. A job with several GPUs inside a SLURM allocation needs one process per GPU: when
 this process is not yet one of those tasks it writes the job to `train_job.json` in the run folder and starts
-`srun ... python -m regformer.train.job --spec train_job.json`; each task then runs `train_job` here. Every task
-trains (DDP); rank 0 writes the outputs and the rule's log, the other ranks `LOG.rankN`.
+`srun ... python -m regformer.training_job --spec train_job.json`; each task then runs `train_job` here. Every
+task trains (DDP); rank 0 writes the outputs and the rule's log, the other ranks `LOG.rankN`.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def job_trainer_config(trainer: dict, gpus: int, nodes: int) -> dict:
                         num_nodes=trainer.get("num_nodes", 1), strategy=trainer.get("strategy", "auto"),
                         cuda_visible=torch.cuda.is_available(), srun_tasks=int(env.get("SLURM_NTASKS") or 1),
                         in_slurm_job="SLURM_JOB_ID" in env,
-                        cuda_note=f"torch {torch.__version__}, CUDA_VISIBLE_DEVICES={env.get('CUDA_VISIBLE_DEVICES', 'unset')}")
+                        cuda_note=f"torch {torch.__version__}, "
+                                  f"CUDA_VISIBLE_DEVICES={env.get('CUDA_VISIBLE_DEVICES', 'unset')}")
     if plan.notice:
         (log.warning if plan.notice_is_warning else log.info)(plan.notice)
     return {**trainer, **plan.trainer_settings()}
@@ -79,7 +81,7 @@ def _launch_tasks(srun: list[str], spec: dict, spec_path: Path, log_path: str) -
     spec_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(spec_path) as tmp:
         tmp.write_text(json.dumps(spec, indent=2))
-    command = [*srun, sys.executable, "-m", "regformer.train.job", "--spec", str(spec_path)]
+    command = [*srun, sys.executable, "-m", "regformer.training_job", "--spec", str(spec_path)]
     with log_to(log_path, append=True):
         log.info("starting the job's training tasks: %s", " ".join(command))
         done = subprocess.run(command, check=False)
