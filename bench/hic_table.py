@@ -18,7 +18,7 @@ import h5py
 import numpy as np
 
 from cost_cells import cost_cells, metrics_cost
-from regformer.chains.hic.metrics import _pearson
+from regformer.chains.hic.metrics import pearson
 from regformer.evaluate.compare import bootstrap_scores, paired_difference, resample_indices
 
 BASELINE = "distance_baseline"
@@ -44,7 +44,7 @@ def load(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 def pooled(pred: np.ndarray, target: np.ndarray) -> float:
-    return _pearson(pred.ravel(), target.ravel())
+    return pearson(pred.ravel(), target.ravel())
 
 
 def table(folder: Path, n_boot: int, seed: int) -> str:

@@ -13,7 +13,7 @@ import torch
 from scipy import stats
 
 from regformer.chains.registry import load_chain
-from regformer.evaluate.runner import _predict_batch
+from regformer.evaluate.runner import predict_batch
 from regformer.models.saved import load_trained
 
 
@@ -25,7 +25,7 @@ def val_scores(store: str, model_path: str) -> tuple[float, float, int]:
     with torch.inference_mode():
         for raw in datamodule.val_dataloader():
             batch = datamodule.on_after_batch_transfer(dict(raw), 0)
-            predicted.append(_predict_batch(model, batch, raw, chain.strand_average).reshape(-1))
+            predicted.append(predict_batch(model, batch, raw, chain.strand_average).reshape(-1))
             measured.append(batch["y"].float().numpy().reshape(-1))
     p, y = np.concatenate(predicted), np.concatenate(measured)
     return stats.pearsonr(y, p).statistic, stats.spearmanr(y, p).statistic, len(y)

@@ -217,33 +217,8 @@ def test_accelerator_switch_sets_the_slurm_request(tmp_path, accelerator, expect
         assert item not in resources, resources
 
 
-def test_trainer_for_job_follows_the_gpu_request():
-    from types import SimpleNamespace
-
-    from regformer.train.harness import trainer_for_job
-
-    cfg = trainer_for_job({"accelerator": "gpu", "devices": "auto"}, SimpleNamespace(gpu=4, nodes=2))
-    assert (cfg["devices"], cfg["num_nodes"], cfg["strategy"]) == (4, 2, "ddp")
-    assert trainer_for_job({"accelerator": "cpu", "devices": "auto"}, SimpleNamespace(gpu=0, nodes=1))["devices"] == "auto"
-
-
 def test_config_without_a_chain_stops_naming_the_chains(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"seed": 1}))
     result = _snakemake(tmp_path, "all", "--dry-run", check=False)
     assert result.returncode != 0
     assert "no chain section: add one of promoter, hic" in result.stdout + result.stderr
-
-
-def test_auto_accelerator_uses_the_gpus_a_job_got_and_the_cpu_otherwise():
-    from types import SimpleNamespace
-
-    import torch
-
-    from regformer.errors import InputError
-    from regformer.train.harness import trainer_for_job
-
-    cfg = trainer_for_job({"accelerator": "auto", "devices": "auto"}, SimpleNamespace(gpu=1, nodes=1))
-    assert cfg["accelerator"] == ("gpu" if torch.cuda.is_available() else "auto")
-    if not torch.cuda.is_available():
-        with pytest.raises(InputError, match="asked for 4 GPUs, but none is visible"):
-            trainer_for_job({"accelerator": "auto", "devices": "auto"}, SimpleNamespace(gpu=2, nodes=2))

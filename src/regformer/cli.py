@@ -1,7 +1,7 @@
 """The `regformer` command.
 
 regformer models [--json]      every model of every chain with its parameter counts
-regformer train CHAIN          train one model of a chain (the workflow's train_model rule calls this)
+regformer train CHAIN          train one model of a chain (the same job as the workflow's train_model rule)
 regformer predict|variants|explain CHAIN --model model.pt --input FILE --output OUT
                                use a trained model on new inputs (docs/apply.md)
 """
@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from regformer.chains.registry import CHAINS, all_specs
 from regformer.models.registry import models_table
@@ -34,27 +33,14 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    """Train one model; under srun every task (one per GPU) runs this, and rank 0 writes the outputs."""
-    from regformer.logs import VERBOSE_ENV, log_to
-    from regformer.train.harness import check_accelerator, trainer_for_job
-    from regformer import stages
+    """Train one model (regformer.training_job.train_job, as the workflow's train_model rule does)."""
+    from regformer.logs import VERBOSE_ENV
+    from regformer.training_job import train_job
 
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"
-    from regformer.train.ranks import global_rank
-
-    rank = global_rank()  # srun's SLURM_PROCID, or LOCAL_RANK of the ranks Lightning starts itself
-    log = args.log if rank == 0 else f"{args.log}.rank{rank}"
-    history = Path(args.output).parent / "train" / ("train.log" if rank == 0 else f"train.log.rank{rank}")
-    with log_to(log, append=True, history=history):  # the run folder's train/train.log keeps every run's log
-        trainer_cfg = trainer_for_job(json.loads(args.trainer), argparse.Namespace(gpu=args.gpus, nodes=args.nodes))
-        check_accelerator(trainer_cfg.get("accelerator", "auto"))  # before any data is read
-        torch_threads = int(os.environ.get("SLURM_CPUS_PER_TASK", args.threads))
-        import torch
-
-        torch.set_num_threads(max(1, torch_threads))
-        stages.train(args.chain, args.store, args.model, json.loads(args.model_config), args.output,
-                     trainer_cfg=trainer_cfg, seed=args.seed)
+    train_job(args.chain, args.store, args.model, json.loads(args.model_config), args.output, args.log,
+              trainer=json.loads(args.trainer), gpus=args.gpus, nodes=args.nodes, threads=args.threads, seed=args.seed)
     return 0
 
 
@@ -96,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     models = sub.add_parser("models", help="list every model of every chain with parameter counts")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(func=_models)
-    train = sub.add_parser("train", help="train one model (what the workflow's training rules run)")
+    train = sub.add_parser("train", help="train one model (the job the workflow's train_model rule runs)")
     train.add_argument("chain", choices=CHAINS, help="the data family of the store")
     train.add_argument("--store", required=True, help="the chain's prepared store (HDF5; a Hi-C store names its FASTA)")
     train.add_argument("--model", required=True, help="model name, see `regformer models`")

@@ -10,18 +10,10 @@ wildcard_constraints:
     model="|".join(wf.model_names()),
 
 
-# Training runs `regformer train`: under SLURM, a job with several GPUs starts it through srun (one task
-# per GPU, DDP); on one GPU or CPU it runs directly. The task counts are explicit: the SLURM executor's job step
-# clears the allocation's SLURM_* variables, so a bare srun would start one task per node.
-TRAIN_COMMAND = (
-    'export PATH={params.bindir:q}:"$PATH"; launcher=""; if [ -n "${{SLURM_JOB_ID:-}}" ] && [ {params.ranks} -gt 1 ]; '
-    'then launcher="srun --ntasks={params.ranks} --ntasks-per-node=$(({params.ranks} / {params.nodes}))"; fi; '
-    "$launcher regformer train {wildcards.chain} --store {input.store} --model {wildcards.model} "
-    "--output {output.model} --model-config {params.model_config:q} --trainer {params.trainer:q} "
-    "--gpus {params.gpus} --nodes {params.nodes} --threads {threads} --seed {params.seed} --log {log}"
-)
-
-
+# Training runs like evaluation: a script calling regformer.training_job.train_job with the job's GPUs per node
+# and nodes. Under SLURM a job with several GPUs starts its own srun there (one task per GPU, DDP); on one GPU or the
+# CPU it trains in the script's process. regformer.train.devices decides both the request (resources) and the
+# trainer's devices.
 rule train_model:
     input:
         unpack(wf.store_inputs),
@@ -36,8 +28,8 @@ rule train_model:
         **wf.train_resources(),
     container:
         wf.train_container()
-    shell:
-        TRAIN_COMMAND
+    script:
+        "../scripts/train_model.py"
 
 
 rule evaluate_model:

@@ -9,14 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-ALPHABET = "ACGTN"
-N_CODE = 4
-INVALID = 255
-
-_LUT = np.full(256, INVALID, dtype=np.uint8)
-for _code, _base in enumerate(ALPHABET):
-    _LUT[ord(_base)] = _code
-    _LUT[ord(_base.lower())] = _code
+from regformer.io.alphabet import ALPHABET, ASCII_TO_CODE, INVALID, N_CODE  # noqa: F401 (N_CODE, INVALID: re-exported)
 
 
 def encode_fixed_length(sequences: list[str] | np.ndarray, length: int) -> np.ndarray:
@@ -26,7 +19,7 @@ def encode_fixed_length(sequences: list[str] | np.ndarray, length: int) -> np.nd
     """
     text = "".join(s[-length:].rjust(length, "N") for s in sequences)
     raw = np.frombuffer(text.encode("latin-1", errors="replace"), dtype=np.uint8)
-    return _LUT[raw].reshape(len(sequences), length)
+    return ASCII_TO_CODE[raw].reshape(len(sequences), length)
 
 
 def decode(codes: np.ndarray) -> list[str]:

@@ -31,7 +31,7 @@ from regformer.models.saved import load_trained
 log = logging.getLogger(__name__)
 
 
-def _predict_batch(model, batch: dict, raw: dict, strand_average: bool) -> np.ndarray:
+def predict_batch(model, batch: dict, raw: dict, strand_average: bool) -> np.ndarray:
     """One batch's predictions: closed-form objects from the codes, torch models from the one-hot input."""
     if not isinstance(model, torch.nn.Module):
         return model.predict(raw["codes"].numpy())
@@ -92,7 +92,7 @@ def predict_split(chain, model, store_path: str | Path, *, n_samples: int = 20, 
     preds, targets = [], []
     for raw in loader:
         batch = datamodule.on_after_batch_transfer({k: v.to(device) for k, v in raw.items()}, 0)
-        preds.append(_predict_batch(model, batch, raw, chain.strand_average))
+        preds.append(predict_batch(model, batch, raw, chain.strand_average))
         targets.append(batch["y"].float().cpu().numpy())
     return Predictions(rows=rows, prediction=np.concatenate(preds), target=np.concatenate(targets))
 

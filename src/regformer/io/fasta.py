@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyfaidx
 
-from regformer.data.encoding import _LUT, INVALID, N_CODE
+from regformer.io.alphabet import ASCII_TO_CODE, INVALID, N_CODE
 from regformer.errors import InputError
 
 REGION_NAME = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>[1-9][0-9]*)-(?P<end>[0-9]+)$")
@@ -118,7 +118,7 @@ def fetch_codes(fasta: pyfaidx.Fasta, chrom: str, start: int, end: int) -> np.nd
     if hi > lo:
         text = fasta[chrom][lo:hi]
         text = text if isinstance(text, str) else text.seq
-        raw = _LUT[np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)]
+        raw = ASCII_TO_CODE[np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)]
         raw[raw == INVALID] = N_CODE
         codes[lo - start:hi - start] = raw
     return codes

@@ -30,6 +30,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 
 from regformer.errors import InputError
+from regformer.train.devices import plan_devices
 from regformer.train.module import SupervisedTask
 from regformer.train.progress import EpochProgress
 from regformer.train.ranks import await_resume, is_global_zero, publish_resume
@@ -42,50 +43,6 @@ TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precisi
                         progress_bar=True, log_every_n_steps=10, strategy="auto", compile=False)
 
 
-def trainer_for_job(trainer_cfg: dict, resources) -> dict:
-    """Lightning devices / num_nodes from the job's Snakemake resources (gpu=N, nodes=M), so that the SLURM
-    request and the Trainer always agree (auto becomes gpu where the job got GPUs); on a CPU job the config's own
-    values stay."""
-    cfg = dict(trainer_cfg)
-    gpus = int(getattr(resources, "gpu", 0) or 0)
-    nodes = int(getattr(resources, "nodes", 1) or 1)
-    if cfg.get("accelerator", "auto") == "auto" and gpus:
-        # the job asked for GPUs (the default on a cluster): use them, or the CPU if none is visible
-        if torch.cuda.is_available():
-            cfg["accelerator"] = "gpu"
-        elif gpus * nodes > 1 and int(os.environ.get("SLURM_NTASKS", "1")) == gpus * nodes:
-            # srun started one task per requested GPU: they train together, with DDP over CPU processes (gloo)
-            log.warning("no GPU visible to torch: the job's %d srun tasks train with DDP on the CPU", gpus * nodes)
-            cfg.update(accelerator="cpu", devices=gpus, num_nodes=nodes, strategy="ddp")
-        elif gpus * nodes > 1:
-            raise InputError("trainer.accelerator", f"is auto and the job asked for {gpus * nodes} GPUs, but none is "
-                             "visible to torch", "run on GPU nodes, or set trainer.accelerator: cpu in your config file")
-        else:  # worth a warning on a cluster's GPU node; on a workstation it is the usual CPU run
-            (log.warning if "SLURM_JOB_ID" in os.environ else log.info)("no GPU visible to torch: training on the CPU")
-    if cfg.get("accelerator") == "gpu" and gpus:
-        cfg["devices"] = gpus
-        cfg["num_nodes"] = nodes
-        if gpus * cfg["num_nodes"] > 1 and cfg.get("strategy", "auto") == "auto":
-            cfg["strategy"] = "ddp"
-    return cfg
-
-
-def check_accelerator(accelerator: str) -> None:
-    """Fail at once, before data is read, when the config asks for a GPU this machine does not have."""
-    if accelerator == "gpu" and not torch.cuda.is_available():
-        raise InputError("trainer.accelerator", "is gpu, but this machine has no CUDA GPU that torch can use "
-                         f"(torch {torch.__version__}, CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})",
-                         "set trainer.accelerator: auto (GPU when there is one, else CPU) or cpu in your config file, "
-                         "or run the training on a GPU node (snakemake --profile profiles/slurm)")
-
-
-def resolve_accelerator(accelerator: str) -> str:
-    """'auto' becomes gpu when CUDA is visible, else cpu; cpu/gpu/tpu pass through."""
-    if accelerator == "auto":
-        return "gpu" if torch.cuda.is_available() else "cpu"
-    return accelerator
-
-
 def resolve_precision(precision: str, accelerator: str) -> str:
     """'auto' means bf16 mixed precision on GPUs and TPUs, full precision on CPUs (repeatable there)."""
     if precision != "auto":
@@ -96,7 +53,10 @@ def resolve_precision(precision: str, accelerator: str) -> str:
 def build_trainer(run_dir: Path, trainer_cfg: dict, training: dict, monitor: str = "val_loss") -> L.Trainer:
     """A Trainer with early stopping, best+last checkpoints, optional SWA, CSV curves and a progress bar."""
     cfg = {**TRAINER_DEFAULTS, **(trainer_cfg or {})}
-    accelerator = resolve_accelerator(cfg["accelerator"])
+    # auto -> gpu or cpu as this machine allows (a job's config comes already planned: regformer.training_job)
+    cfg.update(plan_devices(cfg["accelerator"], devices=cfg["devices"], num_nodes=cfg["num_nodes"],
+                            strategy=cfg["strategy"], cuda_visible=torch.cuda.is_available()).trainer_settings())
+    accelerator = cfg["accelerator"]
     callbacks = [
         EarlyStopping(monitor=monitor, patience=training["patience"], mode="min"),
         ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode="min", save_top_k=1),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from urllib.parse import urlparse
 
 from snakemake.exceptions import WorkflowError
@@ -13,6 +11,7 @@ from regformer.chains.registry import chain_models
 from regformer.config_check import config_file_name
 from regformer.errors import InputError
 from regformer.models.registry import get_spec, resolve_model_config
+from regformer.train.devices import plan_devices
 
 
 def url_filename(url: str) -> str:
@@ -85,33 +84,30 @@ class WorkflowHelpers:
     def accelerator(self) -> str:
         return self.config["trainer"]["accelerator"]
 
-    def requests_gpus(self) -> bool:
-        """Whether training jobs ask for the GPUs of `cluster:`: with gpu, and with auto (the default), so that
-        `--profile profiles/slurm` sends training to the GPU partition; the job itself trains on the CPU if it
-        finds no GPU. Set trainer.accelerator: cpu to send training to the CPU partition."""
-        return self.accelerator() in ("gpu", "auto")
-
-    def train_ranks(self) -> int:
-        """Processes of one training job: one per GPU over all nodes (1 on CPUs and TPUs)."""
+    def device_plan(self):
+        """What a training job asks for (regformer.train.devices, the same decision the job's trainer takes): GPUs
+        with gpu and with auto (the default), so that `--profile profiles/slurm` sends training to the GPU
+        partition and the job trains on the CPU if it finds no GPU; one process per GPU over all nodes. Set
+        trainer.accelerator: cpu to send training to the CPU partition."""
         cluster = self.config["cluster"]
-        return cluster["gpus"] * cluster["nodes"] if self.requests_gpus() else 1
+        return plan_devices(self.accelerator(), cluster["gpus"], cluster["nodes"])
 
     def train_resources(self) -> dict:
         """SLURM resources of a training job, from config: GPUs on the GPU partition, or CPUs elsewhere."""
-        cluster = self.config["cluster"]
+        cluster, plan = self.config["cluster"], self.device_plan()
         resources = {"mem_mb": cluster["train_mem_mb"], "runtime": cluster["train_runtime"], "nodes": cluster["nodes"]}
         signal = cluster["requeue_signal_seconds"]
         if signal:
             resources["slurm_extra"] = f"--signal=USR1@{signal} --requeue"
-        if self.requests_gpus():
+        if plan.requests_gpus:
             # the plugin asks for --gpus=MODEL:N, a total over the job's nodes. One task per GPU, so the task's CPUs
             # are the GPU's: cpus_per_task (which the plugin prefers to cpus_per_gpu) overrides a profile's default.
-            resources.update(slurm_partition=cluster["gpu_partition"], gpu=self.train_ranks(),
+            resources.update(slurm_partition=cluster["gpu_partition"], gpu=plan.ranks,
                              gpu_model=cluster["gpu_model"], cpus_per_gpu=cluster["cpus_per_gpu"], tasks_per_gpu=1,
                              cpus_per_task=cluster["cpus_per_gpu"])
-            if self.train_ranks() > 1:
-                # the job launches its own srun: one task per GPU over all nodes, and Lightning runs DDP
-                resources.update(mpi="srun", tasks=self.train_ranks())
+            if plan.ranks > 1:
+                # the job launches its own srun (regformer.training_job): one task per GPU over all nodes, DDP
+                resources.update(mpi="srun", tasks=plan.ranks)
         elif self.accelerator() == "tpu":
             resources.update(slurm_partition=cluster["tpu_partition"], cpus_per_task=cluster["train_cpus"])
         else:
@@ -122,16 +118,15 @@ class WorkflowHelpers:
         return self.config["cluster"]["tpu_container" if self.accelerator() == "tpu" else "train_container"]
 
     def train_params(self) -> dict:
-        """params: of the training rule (JSON strings for the command line)."""
+        """params: of the training rule: the model's config entry, the trainer section, and the job's GPUs per node
+        and nodes (cluster.gpus, cluster.nodes), which regformer.training_job plans from as train_resources does."""
         config = self.config
-        gpus = config["cluster"]["gpus"] if self.requests_gpus() else 0
 
         def model_config(wc):
-            return json.dumps(config[wc.chain]["models"][wc.model] or {})
+            return config[wc.chain]["models"][wc.model] or {}
 
-        return dict(bindir=os.path.dirname(sys.executable), model_config=model_config,
-                    trainer=json.dumps(config["trainer"]), seed=config["seed"], ranks=self.train_ranks(), gpus=gpus,
-                    nodes=config["cluster"]["nodes"])
+        return dict(model_config=model_config, trainer=config["trainer"], seed=config["seed"],
+                    gpus=config["cluster"]["gpus"], nodes=config["cluster"]["nodes"])
 
     # -- what each stage reads
     def store_inputs(self, wildcards) -> dict:

@@ -35,7 +35,7 @@ def insulation(mat: np.ndarray, window: int, diagonal_offset: int) -> np.ndarray
 
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
     """scipy Pearson of two flat vectors over their finite pairs; NaN when either side is constant or empty."""
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
@@ -44,7 +44,7 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.pearsonr(x, y).statistic)
 
 
-def _window_pearson(pred: np.ndarray, target: np.ndarray) -> float:
+def window_pearson_mean(pred: np.ndarray, target: np.ndarray) -> float:
     """Mean over windows of the Pearson within each window (rows of (n_windows, n) arrays); constant rows skipped."""
     pred = pred.reshape(pred.shape[0], -1)
     target = target.reshape(target.shape[0], -1)
@@ -58,7 +58,7 @@ def _summary(pred: np.ndarray, target: np.ndarray) -> dict:
     """Pooled MSE, Pearson, Spearman (shared regression_metrics) and the mean per-window Pearson."""
     reg = regression_metrics(target, pred)
     return {"mse": reg["mse"], "pearson": reg["pearson"], "spearman": reg["spearman"],
-            "window_pearson": _window_pearson(pred, target)}
+            "window_pearson": window_pearson_mean(pred, target)}
 
 
 def contact_map_metrics(pred: np.ndarray, target: np.ndarray, map_names: list[str], *, n_bins: int,
@@ -91,7 +91,7 @@ def contact_map_metrics(pred: np.ndarray, target: np.ndarray, map_names: list[st
         by_distance = {}
         for lo, hi in bands:
             band = (offsets >= lo) & (offsets <= hi)
-            by_distance[f"{lo}-{hi}"] = _pearson(p[:, band].ravel(), t[:, band].ravel())
-        out["per_map"][name] = {**_summary(p, t), "insulation_pearson": _pearson(profiles(p), profiles(t)),
+            by_distance[f"{lo}-{hi}"] = pearson(p[:, band].ravel(), t[:, band].ravel())
+        out["per_map"][name] = {**_summary(p, t), "insulation_pearson": pearson(profiles(p), profiles(t)),
                                 "distance_pearson": by_distance}
     return out

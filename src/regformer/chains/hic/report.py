@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from regformer.apply.report import apply_sections  # noqa: E402
-from regformer.chains.hic.metrics import _window_pearson  # noqa: E402
+from regformer.chains.hic.metrics import window_pearson_mean  # noqa: E402
 from regformer.chains.hic.specs import MODELS  # noqa: E402
 from regformer.data.contact_maps import triu_to_matrix  # noqa: E402
 from regformer.io.stores import store_summary  # noqa: E402
@@ -175,7 +175,7 @@ def calibration_text(all_metrics: dict[str, dict]) -> str:
 
 def verdict_samples(store_path: Path, models: dict[str, Path]):
     """Test predictions and targets for the verdict's window bootstrap of pooled and per-window Pearson."""
-    return window_samples(store_path, models, {"pearson": pooled_pearson, "window_pearson": _window_pearson})
+    return window_samples(store_path, models, {"pearson": pooled_pearson, "window_pearson": window_pearson_mean})
 
 
 def write_hic_report(out_html: str | Path, dataset: str, store_path: str | Path, model_dirs: dict[str, Path],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torchmetrics
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from regformer.models.scatac.atacformer import CLOSED, REMOVED
 
@@ -29,14 +29,6 @@ def masked_tile_metrics(prediction, target) -> dict:
         raise ValueError("the test cells have no removed tiles or no closed tiles: too few cells or tiles to score")
     return {"auroc": float(roc_auc_score(labels, scores)), "auprc": float(average_precision_score(labels, scores)),
             "removed_fraction": float(labels.mean()), "n_removed": int(labels.sum()), "n_closed": int((1 - labels).sum())}
-
-
-def roc_points(prediction, target, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """(false positive rate, true positive rate) of the state-2 score, thinned to about n_points."""
-    scores, labels = removed_vs_closed(prediction, target)
-    fpr, tpr, _ = roc_curve(labels, scores)
-    step = max(1, len(fpr) // n_points)
-    return np.r_[fpr[::step], 1.0], np.r_[tpr[::step], 1.0]
 
 
 class RemovedTileAUROC(torchmetrics.classification.BinaryAUROC):

@@ -135,12 +135,6 @@ def _write_labels(h5: h5py.File, labels: list) -> list[str]:
     return names
 
 
-def read_ragged(h5: h5py.File, name: str, row: int) -> np.ndarray:
-    """One row of a ragged array (sentences/tokens or sentences/overflow)."""
-    offsets = h5[f"sentences/{'offsets' if name == 'tokens' else 'overflow_offsets'}"]
-    return h5[f"sentences/{name}"][offsets[row]:offsets[row + 1]]
-
-
 def build_sentence_store(cells_h5ad: str | Path, out_path: str | Path, *, max_length: int = 6800,
                          split: dict | None = None, seed: int = 0, chunk_cells: int = 2048,
                          labels_path: str | Path | None = None, label_column: str = "cell_type") -> dict:
