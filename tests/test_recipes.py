@@ -158,3 +158,20 @@ def test_report_shows_only_the_recipe_keys_that_act():
     assert not {"momentum", "warmup_steps", *FINETUNE_KEYS} & set(shown) and shown["lr"] == RECIPE.lr
     assert applicable_recipe(recipe_dict(derive(RECIPE, optimizer="sgd")))["momentum"] == 0.9
     assert applicable_recipe(recipe_dict(derive(RECIPE, freeze="trunk")))["freeze"] == "trunk"
+
+
+def test_metrics_record_the_loss_a_network_brings_itself():
+    """atacFormer trains with cross-entropy over tile states, the VAE with mse+kl: metrics.json says so, not the
+    recipe's unused `loss: mse`; a network without its own loss keeps the recipe's."""
+    import torch
+
+    from regformer.evaluate.runner import recorded_recipe
+
+    with torch.device("meta"):
+        atac = chain_models("scatac")["atacformer"]
+        vae = chain_models("hic")["akita_vae"]
+        cnn = chain_models("tracks")["maxpool_cnn"]
+        models = {name: spec.build(**spec.demo) for name, spec in (("atac", atac), ("vae", vae), ("cnn", cnn))}
+    assert recorded_recipe(models["atac"], atac.training)["loss"] == "cross_entropy"
+    assert recorded_recipe(models["vae"], vae.training)["loss"] == "mse+kl"
+    assert recorded_recipe(models["cnn"], cnn.training)["loss"] == cnn.training["loss"] == "poisson"

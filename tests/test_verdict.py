@@ -101,7 +101,7 @@ def test_recipe_shows_only_the_settings_that_apply():
     assert applicable_recipe(recipe) == {"loss": "huber", "huber_delta": 1.0, "swa": True, "swa_lr": 0.01, "lr": 0.001}
     assert applicable_recipe({**recipe, "loss": "soft_bin_kl", "swa": False}) == {
         "loss": "soft_bin_kl", "soft_bin_sd": 0.5, "swa": False, "lr": 0.001}
-    assert applicable_recipe(recipe, own_loss=True)["loss"] == "the model's own (training_loss)"
+    assert applicable_recipe(recipe, own_loss=True)["loss"] == f"{recipe['loss']} (the network's own training_loss)"
     assert "huber_delta" not in applicable_recipe(recipe, own_loss=True)
     assert applicable_recipe(recipe, closed_form=True) == {}
 

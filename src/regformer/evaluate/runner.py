@@ -169,7 +169,7 @@ def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_me
                                 level=settings.get("interval", 0.9), device=device, seed=seed)
     metrics = chain.score(store_path, predictions, settings)
     metrics.update(model=saved["name"], n_parameters=model_size(model), training=saved["summary"],
-                   recipe=saved.get("training", {}), loss_weights={k: v for k, v in saved.get("arch", {}).items()
+                   recipe=recorded_recipe(model, saved.get("training", {})), loss_weights={k: v for k, v in saved.get("arch", {}).items()
                                                                    if k.endswith("_weight")})
     if "training_seconds" in saved["summary"]:  # the cost of each point, beside its scores in the report
         metrics["training_seconds"] = saved["summary"]["training_seconds"]
@@ -182,3 +182,12 @@ def evaluate_model(chain, store_path: str | Path, model_path: str | Path, out_me
     log.info("%s on %s: %s", saved["name"], chain.name,
              {k: metrics[k] for k in ("pearson", "spearman", "mse") if k in metrics})
     return metrics
+
+
+def recorded_recipe(model, training: dict) -> dict:
+    """The training settings as metrics.json records them: a network with its own training_loss names that loss
+    (atacFormer's cross-entropy, the VAE's mse+kl), not the recipe's unused `loss` key."""
+    recipe = dict(training)
+    if hasattr(model, "training_loss") and getattr(model, "loss_name", None):
+        recipe["loss"] = model.loss_name
+    return recipe

@@ -80,7 +80,7 @@ def applicable_recipe(recipe: dict, closed_form: bool = False, own_loss: bool = 
     keep = dict(recipe)
     loss = keep.get("loss")
     if own_loss:
-        keep["loss"] = "the model's own (training_loss)"
+        keep["loss"] = f"{loss} (the network's own training_loss)"
     if own_loss or loss != "huber":
         keep.pop("huber_delta", None)
     if own_loss or loss != "soft_bin_kl":

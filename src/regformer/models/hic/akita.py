@@ -23,6 +23,8 @@ class ContactMapModel(nn.Module):
     Subclasses build `self.tower` with `_build_tower`, then their middle part, then call `_build_head`.
     """
 
+    loss_name = "mse"  # training_loss: over pixels and maps (+ the insulation term when its weight > 0)
+
     def _build_tower(self, seq_length: int, bin_size: int, stem_filters: int, stem_kernel: int,
                      tower_filters: int, tower_kernel: int) -> int:
         """The conv tower from base pairs to bins; returns its output width (the middle part's width)."""

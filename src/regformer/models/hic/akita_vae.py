@@ -27,6 +27,8 @@ class AkitaVAE(AkitaTransformer):
     kl_weight and prior_sigma set the training loss (the paper: 1 and 1).
     """
 
+    loss_name = "mse+kl"  # training_loss: the ELBO's negative (+ the insulation term when its weight > 0)
+
     def __init__(self, transformer_dropout: float = 0.1, kl_weight: float = 1.0, prior_sigma: float = 1.0,
                  **transformer_kwargs):
         super().__init__(transformer_dropout=transformer_dropout, **transformer_kwargs)

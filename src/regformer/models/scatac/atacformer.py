@@ -56,6 +56,8 @@ class AtacFormer(nn.Module):
     embed_dim: k of the factorized embedding, or None for a full-size (V x d) embedding.
     """
 
+    loss_name = "cross_entropy"  # training_loss: over tile states (+ the optional label and view terms)
+
     def __init__(self, chrom_tiles: list[int], d_model: int = 512, n_layers: int = 12, n_heads: int = 8,
                  ff_dim: int = 2048, embed_dim: int | None = 64, decoder_dim: int = 64, decoder_hidden: int = 128,
                  dropout: float = 0.1, state_weighting: str = "balanced", n_labels: int = 0,
