@@ -36,7 +36,7 @@ def test_compile_is_off_by_default_and_the_schema_checks_it():
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
-    from regformer.train.harness import TRAINER_DEFAULTS
+    from regformer.train.recipes import TRAINER_DEFAULTS
 
     assert TRAINER_DEFAULTS["compile"] is False
     schema = str(REPO / "workflow" / "schemas" / "config.schema.yaml")

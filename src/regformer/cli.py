@@ -23,12 +23,14 @@ def _models(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         print()
         return 0
-    header = f"{'model':<24}{'chain':<10}{'kind':<13}{'params (full)':>15}{'params (demo)':>15}{'paper':>13}"
+    header = f"{'model':<24}{'chain':<10}{'kind':<13}{'params (full)':>15}{'demo spec':>15}{'paper':>13}"
     print(header)
     print("-" * len(header))
     for r in rows:
         paper = f"{r['paper_parameters']:,}" if r["paper_parameters"] else "-"
         print(f"{r['model']:<24}{r['chain']:<10}{r['kind']:<13}{r['parameters_full']:>15,}{r['parameters_demo']:>15,}{paper:>13}")
+    print("demo spec: the demo size as specified; a trained model's count follows its data (number of maps, tracks,\n"
+          "tiles, cell types) and is n_parameters in its metrics.json and the report.")
     return 0
 
 

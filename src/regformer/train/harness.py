@@ -33,14 +33,13 @@ from regformer.errors import InputError
 from regformer.train.devices import plan_devices
 from regformer.train.module import SupervisedTask
 from regformer.train.progress import EpochProgress
+from regformer.train.recipes import TRAINER_DEFAULTS
 from regformer.train.ranks import await_resume, is_global_zero, publish_resume
 from regformer.train.repeat import RandomStates, unrepeated_validation
 from regformer.train.runlock import ParentGone, ParentWatch
 
 log = logging.getLogger(__name__)
 
-TRAINER_DEFAULTS = dict(accelerator="auto", devices="auto", num_nodes=1, precision="auto", num_workers=0,
-                        progress_bar=True, log_every_n_steps=10, strategy="auto", compile=False)
 
 
 def resolve_precision(precision: str, accelerator: str) -> str:
