@@ -1,6 +1,6 @@
 # Shared stages of every chain: train, evaluate and report any configured model on any chain's store, under
-# results/{chain}/{dataset}/{model}/. A chain's own rules file registers where its store is (wf.chain_store) and
-# what else its report reads (wf.chain_report_inputs); nothing here names a chain.
+# results/{chain}/{dataset}/{model}/. The Snakefile registers each chain's store (wf.chain_store) and what else its
+# report reads (wf.chain_report_inputs) from the chain's rule helper; nothing here names a chain.
 
 for _chain in CONFIGURED_CHAINS:
     wf.check_models(_chain)
