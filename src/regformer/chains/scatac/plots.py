@@ -14,15 +14,15 @@ from regformer.report.figures import fig_to_png, plt
 
 def qc_figure(obs: pd.DataFrame, frag_sizes: np.ndarray, thresholds: dict) -> bytes:
     """Three panels: log10 fragments per cell with the thresholds, fragment-size distribution, TSSe vs depth."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")  # no label runs into its neighbour
     depth = np.log10(np.maximum(obs["n_fragment"].to_numpy(), 1))
     axes[0].hist(depth, bins=40, color="#4477aa")
     for key in ("min_fragments", "max_fragments"):
         axes[0].axvline(np.log10(max(thresholds[key], 1)), color="#cc3311", ls="--", lw=1)
-    axes[0].set(xlabel="log10 fragments per cell", ylabel="cells", title="depth (kept cells; dashed: thresholds)")
+    axes[0].set(xlabel="log10 fragments per cell", ylabel="cells", title="depth (dashed: cell filter)")
     sizes = np.asarray(frag_sizes, dtype=float)
     axes[1].plot(np.arange(len(sizes)), sizes / max(sizes.sum(), 1), color="#228833")
-    axes[1].set(xlabel="fragment length (bp)", ylabel="share", title="fragment sizes")
+    axes[1].set(xlabel="fragment length (bp)", ylabel="share of fragments", title="fragment sizes")
     if "tsse" in obs:
         axes[2].scatter(depth, obs["tsse"], s=6, alpha=0.6)
         axes[2].set(xlabel="log10 fragments per cell", ylabel="TSS enrichment", title="TSS enrichment")
