@@ -134,7 +134,7 @@ def test_finetune_example_configs_are_valid_and_resolve():
     from snakemake.utils import validate
 
     from regformer.chains.tracks.specs import MODELS
-    from regformer.models.registry import resolve_model_config
+    from regformer.models.registry import flat_entry, resolve_model_config
     from regformer.models.weights import arch_for_init
 
     repo = Path(__file__).resolve().parents[1]
@@ -145,7 +145,8 @@ def test_finetune_example_configs_are_valid_and_resolve():
     entry = configs[1]["tracks"]["models"]["enformer"]
     arch, training = resolve_model_config(MODELS["enformer"], entry)
     assert training["freeze"] == "trunk" and training["init"]["format"] == "regformer"
-    assert arch_for_init("enformer", arch, entry) == arch  # our own model.pt: the architecture as configured
+    assert "init" in entry["train"]  # the arch:/train: form
+    assert arch_for_init("enformer", arch, flat_entry(entry)) == arch  # our own model.pt: the arch as configured
     for config in configs:  # every dataset reads the demo simulation's files
         for name, dataset in config["tracks"]["datasets"].items():
             assert name == "demo" or dataset["fasta"] == "results/tracks/demo/raw/genome.fa"

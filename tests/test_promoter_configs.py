@@ -8,7 +8,7 @@ from conftest import REPO
 from snakemake.utils import validate
 
 from regformer.chains.registry import chain_models
-from regformer.models.registry import resolve_model_config
+from regformer.models.registry import flat_entry, resolve_model_config
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 RECIPES = sorted((REPO / "workflow" / "configs").glob("promoter_*.yaml"))
@@ -34,6 +34,7 @@ def test_ensemble_recipe_matches_the_single_networks():
     ensembles = yaml.safe_load((REPO / "workflow/configs/promoter_ensembles.yaml").read_text())["promoter"]
     (dataset,) = ensembles["datasets"].values()
     assert dataset == single["datasets"]["dream2022_demo"]
-    for name, recipe in ensembles["models"].items():
-        assert {k: v for k, v in recipe.items() if k != "members"} == single["models"][name]
+    for name, entry in ensembles["models"].items():
+        recipe = flat_entry(entry)
+        assert {k: v for k, v in recipe.items() if k != "members"} == flat_entry(single["models"][name])
         assert recipe.get("members", 1) == (1 if name == "kmer_ridge" else 4)
