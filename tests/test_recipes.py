@@ -175,3 +175,13 @@ def test_metrics_record_the_loss_a_network_brings_itself():
     assert recorded_recipe(models["atac"], atac.training)["loss"] == "cross_entropy"
     assert recorded_recipe(models["vae"], vae.training)["loss"] == "mse+kl"
     assert recorded_recipe(models["cnn"], cnn.training)["loss"] == cnn.training["loss"] == "poisson"
+
+
+def test_report_note_does_not_call_a_networks_own_loss_a_change():
+    from regformer.report.notes import recipe_note
+
+    atac = chain_models("scatac")["atacformer"]
+    note = recipe_note(atac, {"recipe": {**atac.training, "loss": "cross_entropy", "lr": 0.003}})
+    assert "lr 0.003" in note and "loss" not in note
+    enformer = chain_models("tracks")["enformer"]
+    assert "loss huber (poisson)" in recipe_note(enformer, {"recipe": {**enformer.training, "loss": "huber"}})

@@ -24,7 +24,9 @@ def model_notes(specs: Mapping, all_metrics: dict[str, dict]) -> dict[str, str]:
 def recipe_note(spec, metrics: dict) -> str:
     """Where this run's recipe and loss weights leave the spec's (the paper's): 'Trained here with lr 0.01
     (the paper's recipe: 0.0065), ...' or '' when they agree or the metrics predate recording them."""
-    recipe = metrics.get("recipe") or {}
+    recipe = dict(metrics.get("recipe") or {})
+    if "loss" in recipe and recipe["loss"] not in spec.choices.get("loss", (recipe["loss"],)):
+        recipe.pop("loss")  # the network's own loss (metrics.json names it), not a departure from the recipe
     changed = [f"{k} {v} ({spec.training[k]})" for k, v in recipe.items()
                if k in spec.training and v != spec.training[k]]
     changed += [f"{k} {v} ({spec.full.get(k, 0)})" for k, v in (metrics.get("loss_weights") or {}).items()
