@@ -8,8 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regformer.apply.explain import explain_codes
+from regformer.apply.forward import summarize
+from regformer.apply.vcf import read_vcf, variant_windows
 from regformer.data.encoding import INVALID, encode_fixed_length
+from regformer.data.splits import split_rows
+from regformer.data.windows import window_regions
 from regformer.errors import InputError
+from regformer.io.fasta import fetch_codes, open_fasta
 from regformer.io.stores import store_summary
 
 
@@ -92,3 +98,53 @@ class WindowApply:
     @staticmethod
     def encode(inputs, context: dict) -> tuple[np.ndarray, list[str]]:
         return encode_windows(inputs, context["seq_length"])
+
+    @staticmethod
+    def tiles(bed: pd.DataFrame, context: dict, lengths: dict[str, int]) -> list[tuple[str, int, int]]:
+        """Training-length windows whose predicted bins tile the BED's regions."""
+        return tile_regions(bed, context["seq_length"], context["bin_size"], context["crop"], lengths)
+
+    def region_predictions(self, model, input_path) -> tuple[list, dict[str, int], dict]:
+        """The BED's regions tiled into windows and predicted: (windows, chromosome lengths, the predict .h5's
+        datasets: prediction (windows, ...), [sd] and regions/{chrom,start,end})."""
+        context = model.context
+        fasta, lengths = open_fasta(context["fasta"])
+        windows = self.tiles(read_bed(input_path, lengths), context, lengths)
+        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
+        mean, sd = summarize(model.draws(codes))
+        datasets = {"prediction": mean, "regions/chrom": np.array([w[0] for w in windows], dtype=object),
+                    "regions/start": np.array([w[1] for w in windows]), "regions/end": np.array([w[2] for w in windows])}
+        if sd is not None:
+            datasets["sd"] = sd
+        return windows, lengths, datasets
+
+    @staticmethod
+    def variant_predictions(model, input_path, settings: dict):
+        """The VCF read against the model's FASTA: (variants, their table (id, chrom, pos, ref, alt, status), the rows
+        scored (status ok), and the mean predictions of their reference and alternative windows, None if none)."""
+        context = model.context
+        fasta, lengths = open_fasta(context["fasta"])
+        variants = read_vcf(input_path, fasta, lengths, context["seq_length"], settings.get("ref_mismatch", "error"))
+        table = pd.DataFrame([vars(v) for v in variants], columns=["id", "chrom", "pos", "ref", "alt", "status"])
+        scored = [k for k, v in enumerate(variants) if v.status == "ok"]
+        if not scored:
+            return variants, table, scored, None, None
+        pairs = [variant_windows(fasta, variants[k], context["seq_length"]) for k in scored]
+        ref = model.draws(np.stack([p[0] for p in pairs])).mean(0)
+        alt = model.draws(np.stack([p[1] for p in pairs])).mean(0)
+        return variants, table, scored, ref, alt
+
+    def explain_windows(self, model, input_path, out_path, settings: dict, max_sequences: int) -> dict:
+        """explain/NAME.h5 for windows of the test split ('test') or of a BED (at most `max_sequences`, a setting):
+        ISM over the central `ism_span` bp (default 200), captum attributions over the whole window."""
+        context = model.context
+        limit = settings.get("max_sequences", max_sequences)
+        fasta, lengths = open_fasta(context["fasta"])
+        if str(input_path) == "test":
+            windows = window_regions(context["store"], np.sort(split_rows(context["store"], "test"))[:limit])
+        else:
+            windows = self.tiles(read_bed(input_path, lengths), context, lengths)[:limit]
+        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
+        half, centre = settings.get("ism_span", 200) // 2, context["seq_length"] // 2
+        return explain_codes(model, [f"{c}:{s}-{e}" for c, s, e in windows], codes, out_path,
+                             {"modisco": False, **settings}, span=(centre - half, centre + half))

@@ -17,16 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regformer.apply.explain import explain_codes
-from regformer.apply.forward import summarize
-from regformer.apply.genome import WindowApply, read_bed, tile_regions, window_store_context
+from regformer.apply.genome import WindowApply, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
-from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
+from regformer.apply.vcf import annotate_vcf
 from regformer.chains.hic.stitch import stitch_to_cool
 from regformer.data.contact_maps import triu_to_matrix
-from regformer.data.splits import split_rows
-from regformer.data.windows import window_regions
-from regformer.io.fasta import fetch_codes, open_fasta
 
 KEYS = ("seq_length", "bin_size", "crop", "diagonal_offset", "maps")
 
@@ -104,21 +99,13 @@ class HicApply(WindowApply):
     def predict(self, model, input_path, out_path, settings: dict) -> dict:
         """predict/NAME.h5 (prediction (windows, pixels, maps), [sd], regions) and NAME.<map>.cool per map."""
         context = model.context
-        fasta, lengths = open_fasta(context["fasta"])
-        windows = tile_regions(read_bed(input_path, lengths), context["seq_length"], context["bin_size"],
-                               context["crop"], lengths)
-        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
-        mean, sd = summarize(model.draws(codes))
+        windows, lengths, datasets = self.region_predictions(model, input_path)
         out_path = Path(out_path)
         for m, name in enumerate(context["maps"]):
-            stitch_to_cool(mean[:, :, m], windows, lengths, out_path.with_name(f"{out_path.stem}.{name}.cool"),
-                           bin_size=context["bin_size"], crop=context["crop"],
-                           diagonal_offset=context["diagonal_offset"])
-        datasets = {"prediction": mean, "regions/chrom": np.array([w[0] for w in windows], dtype=object),
-                    "regions/start": np.array([w[1] for w in windows]), "regions/end": np.array([w[2] for w in windows]),
-                    "maps": np.array(context["maps"], dtype=object)}
-        if sd is not None:
-            datasets["sd"] = sd
+            stitch_to_cool(datasets["prediction"][:, :, m], windows, lengths,
+                           out_path.with_name(f"{out_path.stem}.{name}.cool"), bin_size=context["bin_size"],
+                           crop=context["crop"], diagonal_offset=context["diagonal_offset"])
+        datasets["maps"] = np.array(context["maps"], dtype=object)
         write_h5(out_path, datasets, attrs={k: context[k] for k in KEYS[:4]})
         return {"n_windows": len(windows)}
 
@@ -126,14 +113,8 @@ class HicApply(WindowApply):
         """variants/NAME.tsv: per variant its status and, per map, mse_<map> and one_minus_pearson_<map>; NAME.png:
         the reference and alternative maps of the `n_maps` (3) variants with the largest MSE, for the report."""
         context = model.context
-        fasta, lengths = open_fasta(context["fasta"])
-        variants = read_vcf(input_path, fasta, lengths, context["seq_length"], settings.get("ref_mismatch", "error"))
-        table = pd.DataFrame([vars(v) for v in variants], columns=["id", "chrom", "pos", "ref", "alt", "status"])
-        scored = [k for k, v in enumerate(variants) if v.status == "ok"]
+        variants, table, scored, ref_maps, alt_maps = self.variant_predictions(model, input_path, settings)
         if scored:
-            pairs = [variant_windows(fasta, variants[k], context["seq_length"]) for k in scored]
-            ref_maps = model.draws(np.stack([p[0] for p in pairs])).mean(0)
-            alt_maps = model.draws(np.stack([p[1] for p in pairs])).mean(0)
             centre = context["seq_length"] // 2
             for i, k in enumerate(scored):
                 keep = kept_bins(context["n_bins"], context["bin_size"], context["crop"], centre,
@@ -152,20 +133,8 @@ class HicApply(WindowApply):
         return table
 
     def explain(self, model, input_path, out_path, settings: dict) -> dict:
-        """explain/NAME.h5: ISM over the central `ism_span` bp (default 200) and captum attributions of the mean
-        predicted map, for windows of a BED or of the test split ('test')."""
-        context = model.context
-        limit = settings.get("max_sequences", 4)
-        fasta, lengths = open_fasta(context["fasta"])
-        if str(input_path) == "test":
-            windows = window_regions(context["store"], np.sort(split_rows(context["store"], "test"))[:limit])
-        else:
-            windows = tile_regions(read_bed(input_path, lengths), context["seq_length"], context["bin_size"],
-                                   context["crop"], lengths)[:limit]
-        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
-        half, centre = settings.get("ism_span", 200) // 2, context["seq_length"] // 2
-        return explain_codes(model, [f"{c}:{s}-{e}" for c, s, e in windows], codes, out_path,
-                             {"modisco": False, **settings}, span=(centre - half, centre + half))
+        """explain/NAME.h5: ISM and captum attributions of the mean predicted map (at most 4 windows by default)."""
+        return self.explain_windows(model, input_path, out_path, settings, max_sequences=4)
 
 
 HOOKS = HicApply()

@@ -14,16 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regformer.apply.explain import explain_codes
-from regformer.apply.forward import summarize
-from regformer.apply.genome import WindowApply, read_bed, tile_regions, window_store_context
+from regformer.apply.genome import WindowApply, window_store_context
 from regformer.apply.tables import write_h5, write_tsv
-from regformer.apply.vcf import annotate_vcf, read_vcf, variant_windows
+from regformer.apply.vcf import annotate_vcf
 from regformer.chains.tracks.export import binned_predictions
-from regformer.data.splits import split_rows
-from regformer.data.windows import window_regions
 from regformer.io.atomic import atomic_path
-from regformer.io.fasta import fetch_codes, open_fasta
 
 
 def write_bigwig(out_bw, table: pd.DataFrame, lengths: dict[str, int], bin_size: int) -> None:
@@ -57,25 +52,15 @@ class TracksApply(WindowApply):
         """The explained number: the window's total predicted signal over every bin and track."""
         return prediction.sum(dim=tuple(range(1, prediction.ndim)))
 
-    @staticmethod
-    def tiles(bed: pd.DataFrame, context: dict, lengths: dict[str, int]) -> list[tuple[str, int, int]]:
-        return tile_regions(bed, context["seq_length"], context["bin_size"], context["crop"], lengths)
-
     def predict(self, model, input_path, out_path, settings: dict) -> dict:
         """predict/NAME.h5 (prediction (windows, bins, tracks), [sd], regions) and NAME.<track>.bw per track."""
         context = model.context
-        fasta, lengths = open_fasta(context["fasta"])
-        windows = self.tiles(read_bed(input_path, lengths), context, lengths)
-        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
-        mean, sd = summarize(model.draws(codes))
-        datasets = {"prediction": mean, "regions/chrom": np.array([w[0] for w in windows], dtype=object),
-                    "regions/start": np.array([w[1] for w in windows]), "regions/end": np.array([w[2] for w in windows]),
-                    "tracks": np.array(context["tracks"], dtype=object)}
-        if sd is not None:
-            datasets["sd"] = sd
+        windows, lengths, datasets = self.region_predictions(model, input_path)
+        datasets["tracks"] = np.array(context["tracks"], dtype=object)
         out_path = Path(out_path)
         for k, track in enumerate(context["tracks"]):
-            table = binned_predictions(mean[:, :, k], windows, bin_size=context["bin_size"], crop=context["crop"])
+            table = binned_predictions(datasets["prediction"][:, :, k], windows, bin_size=context["bin_size"],
+                                       crop=context["crop"])
             write_bigwig(out_path.with_name(f"{out_path.stem}.{track}.bw"), table, lengths, context["bin_size"])
         write_h5(out_path, datasets, attrs={k: context[k] for k in ("seq_length", "bin_size", "crop")})
         return {"n_windows": len(windows)}
@@ -85,14 +70,9 @@ class TracksApply(WindowApply):
         bins), the bin of the largest |alt - ref| and that difference; NAME.vcf.gz: the input VCF with the SADs
         as INFO fields."""
         context = model.context
-        fasta, lengths = open_fasta(context["fasta"])
-        variants = read_vcf(input_path, fasta, lengths, context["seq_length"], settings.get("ref_mismatch", "error"))
-        table = pd.DataFrame([vars(v) for v in variants], columns=["id", "chrom", "pos", "ref", "alt", "status"])
-        scored = [k for k, v in enumerate(variants) if v.status == "ok"]
+        _, table, scored, ref, alt = self.variant_predictions(model, input_path, settings)
         if scored:
-            pairs = [variant_windows(fasta, variants[k], context["seq_length"]) for k in scored]
-            difference = model.draws(np.stack([p[1] for p in pairs])).mean(0) - model.draws(
-                np.stack([p[0] for p in pairs])).mean(0)  # (n, bins, tracks)
+            difference = alt - ref  # (n, bins, tracks)
             top = np.abs(difference).argmax(1)  # (n, tracks)
             for t, track in enumerate(context["tracks"]):
                 table.loc[scored, f"sad_{track}"] = difference[:, :, t].sum(1)
@@ -104,21 +84,9 @@ class TracksApply(WindowApply):
         return table
 
     def explain(self, model, input_path, out_path, settings: dict) -> dict:
-        """explain/NAME.h5: ISM over the central `ism_span` bp (default 200) of each window and captum attributions
-        over the whole window, of the total predicted signal; windows from a BED or the test split ('test')."""
-        context = model.context
-        limit = settings.get("max_sequences", 8)
-        fasta, lengths = open_fasta(context["fasta"])
-        if str(input_path) == "test":
-            windows = window_regions(context["store"], np.sort(split_rows(context["store"], "test"))[:limit])
-        else:
-            windows = self.tiles(read_bed(input_path, lengths), context, lengths)[:limit]
-        codes = np.stack([fetch_codes(fasta, c, s, e) for c, s, e in windows])
-        half = settings.get("ism_span", 200) // 2
-        centre = context["seq_length"] // 2
-        ids = [f"{c}:{s}-{e}" for c, s, e in windows]
-        return explain_codes(model, ids, codes, out_path, {"modisco": False, **settings},
-                             span=(centre - half, centre + half))
+        """explain/NAME.h5: ISM and captum attributions of the total predicted signal (at most 8 windows by
+        default)."""
+        return self.explain_windows(model, input_path, out_path, settings, max_sequences=8)
 
 
 HOOKS = TracksApply()
