@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from regformer.report.record import has_own_loss
+
 
 def model_notes(specs: Mapping, all_metrics: dict[str, dict]) -> dict[str, str]:
     """Model name -> note: parameters as configured (and whether a seed ensemble), at full size, the source's
@@ -25,7 +27,7 @@ def recipe_note(spec, metrics: dict) -> str:
     """Where this run's recipe and loss weights leave the spec's (the paper's): 'Trained here with lr 0.01
     (the paper's recipe: 0.0065), ...' or '' when they agree or the metrics predate recording them."""
     recipe = dict(metrics.get("recipe") or {})
-    if "loss" in recipe and recipe["loss"] not in spec.choices.get("loss", (recipe["loss"],)):
+    if "loss" in recipe and has_own_loss(spec):
         recipe.pop("loss")  # the network's own loss (metrics.json names it), not a departure from the recipe
     changed = [f"{k} {v} ({spec.training[k]})" for k, v in recipe.items()
                if k in spec.training and v != spec.training[k]]

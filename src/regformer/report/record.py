@@ -116,7 +116,7 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _has_own_loss(spec) -> bool:
+def has_own_loss(spec) -> bool:
     """Whether the spec's network brings its own training_loss (built on torch's meta device: no memory)."""
     if spec.kind == "closed_form":
         return False
@@ -135,7 +135,7 @@ def _model_rows(all_metrics: dict[str, dict], specs: dict) -> tuple[list[tuple],
     for name, metrics in all_metrics.items():
         spec = specs.get(name)
         closed = spec is not None and spec.kind == "closed_form"
-        own_loss = spec is not None and _has_own_loss(spec)
+        own_loss = spec is not None and has_own_loss(spec)
         recipe = {**applicable_recipe(metrics.get("recipe") or {}, closed, own_loss),
                   **(metrics.get("loss_weights") or {})}
         text = ", ".join(f"{k}={'off' if v is None else v}" for k, v in recipe.items())
