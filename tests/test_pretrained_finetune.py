@@ -126,27 +126,35 @@ def test_train_model_from_our_model_pt_with_frozen_trunk(tmp_path):
     assert after["training"]["accumulate_grad_batches"] == 2
 
 
-def test_finetune_example_configs_are_valid_and_resolve():
-    """workflow/configs/tracks_finetune*.yaml: schema-valid, and the fine-tuning entry resolves into a recipe."""
+def test_finetune_example_config_is_valid_and_resolves():
+    """workflow/configs/tracks_finetune.yaml: schema-valid; each fine-tuning entry resolves, over the chain's
+    enformer recipe, to a frozen trunk on the pretrained model.pt, which is an input of its training job."""
     from pathlib import Path
 
     import yaml
     from snakemake.utils import validate
 
     from regformer.chains.tracks.specs import MODELS
-    from regformer.models.registry import flat_entry, resolve_model_config
+    from regformer.models.registry import flat_entry, resolve_model_config, spec_of_entry
     from regformer.models.weights import arch_for_init
+    from regformer.workflow_helpers.common import WorkflowHelpers
 
     repo = Path(__file__).resolve().parents[1]
-    configs = [yaml.safe_load((repo / f"workflow/configs/{name}.yaml").read_text())
-               for name in ("tracks_finetune_pretrain", "tracks_finetune")]
-    for config in configs:
-        validate(config, str(repo / "workflow/schemas/config.schema.yaml"), set_default=True)
-    entry = configs[1]["tracks"]["models"]["enformer"]
-    arch, training = resolve_model_config(MODELS["enformer"], entry)
-    assert training["freeze"] == "trunk" and training["init"]["format"] == "regformer"
-    assert "init" in entry["train"]  # the arch:/train: form
-    assert arch_for_init("enformer", arch, flat_entry(entry)) == arch  # our own model.pt: the arch as configured
-    for config in configs:  # every dataset reads the demo simulation's files
-        for name, dataset in config["tracks"]["datasets"].items():
-            assert name == "demo" or dataset["fasta"] == "results/tracks/demo/raw/genome.fa"
+    config = yaml.safe_load((repo / "workflow/configs/tracks_finetune.yaml").read_text())
+    validate(config, str(repo / "workflow/schemas/config.schema.yaml"), set_default=True)
+    wf = WorkflowHelpers(config, ["tracks"])
+    wf.check_models("tracks")
+    models = wf.dataset_models("tracks", "demo_cage")
+    for name in ("enformer_finetuned", "enformer_unfrozen"):
+        spec = spec_of_entry(MODELS, name, models[name])
+        arch, training = resolve_model_config(spec, models[name])
+        assert spec.name == "enformer" and training["freeze"] == "trunk" and training["init"]["format"] == "regformer"
+        assert training["max_epochs"] == 6 and training["lr"] == 0.001  # the scratch model's recipe and steps
+        assert arch_for_init("enformer", arch, flat_entry(models[name])) == arch  # our model.pt: arch as configured
+
+        class Wildcards:
+            chain, dataset, model = "tracks", "demo_cage", name
+
+        assert wf.init_inputs(Wildcards) == {"init_weights": "results/tracks/demo_two/enformer/model.pt"}
+    for name, dataset in config["tracks"]["datasets"].items():  # every dataset reads the demo simulation's files
+        assert name == "demo" or dataset["fasta"] == "results/tracks/demo/raw/genome.fa"

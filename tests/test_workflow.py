@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from conftest import REPO
 
@@ -37,6 +38,9 @@ def demo_run(tmp_path_factory):
     for model, settings in config["tracks"]["models"].items():
         if model != "kmer_ridge":
             settings.update(max_epochs=1)
+    for model, settings in config["tracks"]["datasets"]["demo_cage"]["models"].items():  # the fine-tuning pair
+        if model != "kmer_ridge":
+            settings["train"]["max_epochs"] = 2
     config["scatac"]["datasets"]["demo"]["synthetic"]["cells_per_type"] = 30
     config["scatac"]["models"]["atacformer"].update(max_epochs=2)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
@@ -103,6 +107,30 @@ def test_tracks_demo_runs_through_to_the_report(demo_run):
     ceiling = json.loads((tracks / "noise_ceiling/metrics.json").read_text())
     assert ceiling["pearson"] > 0.8  # the noise-free tracks explain the measured ones
     assert "Attention maps: swin1d" in report and "Attention maps: enformer" in report and "noise ceiling" in report
+
+
+@pytest.mark.slow
+def test_tracks_demo_fine_tunes_a_new_head_on_a_pretrained_trunk(demo_run):
+    """demo_two's enformer (DNase + ChIP) gives demo_cage's enformer_finetuned its trunk, frozen: the trunk's
+    tensors are those of the pretrained model, the head is new (one CAGE track), and the report sets it beside
+    enformer from scratch at the same optimizer steps."""
+    from regformer.models.saved import read_saved
+
+    cage = demo_run / "results/tracks/demo_cage"
+    pretrained = read_saved(demo_run / "results/tracks/demo_two/enformer/model.pt")
+    tuned = read_saved(cage / "enformer_finetuned/model.pt")
+    assert tuned["name"] == "enformer" and tuned["entry"] == "enformer_finetuned"
+    trunk = [k for k in pretrained["model"] if not k.startswith("heads.")]
+    assert trunk and all(torch.equal(tuned["model"][k], pretrained["model"][k]) for k in trunk)
+    assert pretrained["model"]["heads.tracks.weight"].shape[0] == 2 and tuned["model"]["heads.tracks.weight"].shape[0] == 1
+    metrics = {m: json.loads((cage / m / "metrics.json").read_text()) for m in ("enformer", "enformer_finetuned")}
+    training = metrics["enformer_finetuned"]["training"]
+    assert metrics["enformer_finetuned"]["model"] == "enformer" and training["frozen"] == "trunk"
+    assert training["started_from"]["weights"] == "results/tracks/demo_two/enformer/model.pt"
+    assert training["optimizer_steps"] == metrics["enformer"]["training"]["optimizer_steps"] > 0
+    report = (cage / "report.html").read_text()
+    assert "Starting weights: fine-tuned vs from scratch" in report and "kmer_ridge" in report
+    assert f"enformer from scratch {metrics['enformer']['pearson']:.3f} in {training['optimizer_steps']}" in report
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ wildcard_constraints:
 rule train_model:
     input:
         unpack(wf.store_inputs),
+        unpack(wf.init_inputs),  # a model.pt named by train.init (e.g. pretrained on another dataset): built first
     output:
         model="results/{chain}/{dataset}/{model}/model.pt",
     log:

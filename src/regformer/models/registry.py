@@ -19,7 +19,7 @@ from regformer.errors import InputError
 TORCH = "torch"              # trained by gradient descent with Lightning (regformer.train.harness)
 CLOSED_FORM = "closed_form"  # fitted in one pass over the store by its chain (ridge, distance baseline)
 KINDS = (TORCH, CLOSED_FORM)
-GENERAL_KEYS = {"size", "arch", "train"}
+GENERAL_KEYS = {"size", "arch", "train", "network"}
 SIZES = ("full", "demo")
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,34 @@ def get_spec(specs: Mapping[str, ModelSpec], name: str) -> ModelSpec:
     return specs[name]
 
 
+def network_name(name: str, entry: Mapping | None) -> str:
+    """The network a config entry trains: its `network:` (one network trained two ways under two names, e.g.
+    enformer_finetuned: {network: enformer, ...}) or, without one, the entry's own name."""
+    return (entry or {}).get("network") or name
+
+
+def spec_of_entry(specs: Mapping[str, ModelSpec], name: str, entry: Mapping | None) -> ModelSpec:
+    """The spec of config entry `name`; an InputError naming the entry when neither it nor its network is known."""
+    network = network_name(name, entry)
+    if network not in specs:
+        how = f"its network {network!r} is not" if network != name else "it is not"
+        raise InputError("config.yaml", f"model {name!r}: {how} one of this chain's networks {sorted(specs)}",
+                         f"name the entry after one of them, or give it network: NAME (one of {sorted(specs)})")
+    return specs[network]
+
+
+def merge_entries(base: Mapping | None, override: Mapping | None) -> dict:
+    """A dataset's model entry over the chain's entry of the same name: arch: and train: merged key by key,
+    every other key (size, network) replaced."""
+    merged = dict(base or {})
+    for key, value in (override or {}).items():
+        if key in ("arch", "train") and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 FLAT_FORM_WARNING = ("config.yaml: model {model} sets {keys} at the top of its entry; this flat form is deprecated "
                      "(still read): put architecture settings under arch: and training settings under train:, "
                      "here {model}: {rewritten}")
@@ -71,6 +99,7 @@ def split_entry(spec: ModelSpec, user: dict) -> tuple[str, dict, dict]:
     """(size, architecture settings, training settings) of one config.yaml model entry, in the new form
     ({size, arch: {...}, train: {...}}) or today's flat one (reported once per model: how to rewrite it)."""
     user = dict(user)
+    user.pop("network", None)  # which network (spec_of_entry), not one of its settings
     size = user.pop("size", "demo")
     arch, train = dict(user.pop("arch", None) or {}), dict(user.pop("train", None) or {})
     if user:
@@ -90,6 +119,7 @@ def flat_entry(user: dict | None) -> dict:
     """One config.yaml model entry as one flat dict (size and every setting), in either form: what a chain's
     arch_for_store reads to see which settings the user wrote."""
     user = dict(user or {})
+    user.pop("network", None)
     arch, train = user.pop("arch", None) or {}, user.pop("train", None) or {}
     return {**user, **arch, **train}
 

@@ -64,21 +64,50 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _rows(node: dict, path: str, schema: dict, depth: int = 0) -> list[str]:
-    """Markdown rows for `node` at `path` and every key below it."""
+def _nested(node: dict) -> bool:
+    return bool(node.get("properties") or isinstance(node.get("additionalProperties"), dict))
+
+
+def _children(node: dict, path: str):
+    """(child node, its path) for every key under `node` (NAME for the keys the user picks)."""
+    for key, child in (node.get("properties") or {}).items():
+        yield child, f"{path}.{key}" if path else key
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict) and extra:
+        yield extra, f"{path}.NAME" if path else "NAME"
+
+
+def _home_paths(node: dict, path: str, schema: dict, homes: dict, depth: int = 0) -> dict:
+    """$ref -> the shallowest (then first) path where that definition (one with keys of its own) appears: where it is spelled
+    out; everywhere else the page points there (a model entry under every chain and dataset)."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    node = _resolve(node, schema)
+    if not isinstance(node, dict) or depth > MAX_DEPTH:
+        return homes
+    if ref and _nested(node) and (ref not in homes or path.count(".") < homes[ref].count(".")):
+        homes[ref] = path
+    for child, child_path in _children(node, path):
+        _home_paths(child, child_path, schema, homes, depth + 1)
+    return homes
+
+
+def _rows(node: dict, path: str, schema: dict, homes: dict, depth: int = 0) -> list[str]:
+    """Markdown rows for `node` at `path` and every key below it; a shared definition is spelled out once, at
+    its home path (_home_paths), and elsewhere gets one row pointing there."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
     node = _resolve(node, schema)
     if not isinstance(node, dict) or depth > MAX_DEPTH:
         return []
+    elsewhere = bool(ref and _nested(node) and homes.get(ref, path) != path)
+    description = f"As `{homes[ref]}` (the same keys)." if elsewhere else node.get("description", "")
     rows = []
     if path:
         default = json.dumps(node["default"]) if "default" in node else ""
         rows.append(f"| `{path}` | {_cell(_type(node))} | {_cell(default)} | {_cell(_allowed(node))} | "
-                    f"{_cell(node.get('description', ''))} |")
-    for key, child in (node.get("properties") or {}).items():
-        rows += _rows(child, f"{path}.{key}" if path else key, schema, depth + 1)
-    extra = node.get("additionalProperties")
-    if isinstance(extra, dict) and extra:
-        rows += _rows(extra, f"{path}.NAME" if path else "NAME", schema, depth + 1)
+                    f"{_cell(description)} |")
+    if not elsewhere:
+        for child, child_path in _children(node, path):
+            rows += _rows(child, child_path, schema, homes, depth + 1)
     return rows
 
 
@@ -86,11 +115,14 @@ def render(schema_path: str | Path) -> str:
     """The whole page: one table per top-level section of the schema."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     parts = [HEADER, _cell(schema.get("description", "")), ""]
+    homes: dict = {}  # where each shared definition is spelled out
+    for key, node in schema.get("properties", {}).items():
+        _home_paths(node, key, schema, homes)
     for key, node in schema.get("properties", {}).items():
         resolved = _resolve(node, schema)
         parts += [f"## `{key}`", "", _cell(resolved.get("description", "")), "",
                   "| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
-        parts += _rows(node, key, schema) + [""]
+        parts += _rows(node, key, schema, homes) + [""]
     return "\n".join(parts)
 
 

@@ -25,6 +25,7 @@ from regformer.errors import InputError
 from regformer.io.atomic import atomic_path
 from regformer.report import figures, verdict
 from regformer.report.record import current_context, run_record_html
+from regformer.report.starting_points import starting_points_html
 from regformer.report.tables import details_table, is_number, metrics_table, nested_tables
 
 METRICS_FIX = (
@@ -237,6 +238,9 @@ def write_report(
                               getattr(chain, "baseline_model", None), ceiling, samples)
 
     sections = [box] + _metric_sections(all_metrics, noise_ceiling, ceiling, model_notes)
+    starts = starting_points_html(all_metrics, getattr(chain, "headline_metrics", ("pearson", "spearman", "auroc")))
+    if starts:  # some model started from trained weights: against the same network from scratch
+        sections.append(f"<h2>Starting weights: fine-tuned vs from scratch</h2>\n{starts}")
     if scatter:
         png = figures.scatter_grid(predictions, ceiling_r)
         sections.append("<h2>Predicted vs measured</h2>\n" + image(png, "predicted vs measured", NO_SCATTER))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from regformer.report.record import has_own_loss
+from regformer.report.record import has_own_loss, network_of
 
 
 def model_notes(specs: Mapping, all_metrics: dict[str, dict]) -> dict[str, str]:
     """Model name -> note: parameters as configured (and whether a seed ensemble), at full size, the source's
-    count, and the spec's note on where we follow or leave the paper."""
+    count, and the spec's note on where we follow or leave the paper. A model is looked up by the network its
+    metrics.json names (a config entry may train one network under another name)."""
     notes = {}
     for name, metrics in all_metrics.items():
-        spec = specs[name]
+        spec = specs[network_of(name, metrics)]
         members = (metrics.get("training") or {}).get("members", 1)
         ensemble = f" (a seed ensemble of {members} networks, predictions averaged)" if members > 1 else ""
         count = f"{metrics['n_parameters']:,} parameters as configured here{ensemble}; " if "n_parameters" in metrics else ""

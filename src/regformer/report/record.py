@@ -116,6 +116,11 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
+def network_of(name: str, metrics: dict) -> str:
+    """The network a model folder holds: what its metrics.json names (model), else the folder's name."""
+    return metrics.get("model") or name
+
+
 def has_own_loss(spec) -> bool:
     """Whether the spec's network brings its own training_loss (built on torch's meta device: no memory)."""
     if spec.kind == "closed_form":
@@ -133,7 +138,7 @@ def _model_rows(all_metrics: dict[str, dict], specs: dict) -> tuple[list[tuple],
     """(recipe rows, device rows): one per model."""
     recipes, devices = [], []
     for name, metrics in all_metrics.items():
-        spec = specs.get(name)
+        spec = specs.get(network_of(name, metrics))
         closed = spec is not None and spec.kind == "closed_form"
         own_loss = spec is not None and has_own_loss(spec)
         recipe = {**applicable_recipe(metrics.get("recipe") or {}, closed, own_loss),

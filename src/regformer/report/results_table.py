@@ -14,6 +14,7 @@ from pathlib import Path
 
 from regformer.chains.registry import CHAINS, doc_pages, load_chain
 from regformer.report import verdict
+from regformer.report.record import network_of
 
 REPORT_NAME = "report.html"
 DOC_PAGES = doc_pages()  # per-chain pages with the measured results (the README's links)
@@ -22,11 +23,13 @@ DOC_PAGES = doc_pages()  # per-chain pages with the measured results (the README
 def dataset_row(chain: str, dataset_dir: Path, n_boot: int = verdict.REPORT_BOOTSTRAP) -> dict | None:
     """The headline numbers of one dataset folder; None when it holds no scored model."""
     chain_object = load_chain(chain)
-    models = {p.name: p for p in sorted(dataset_dir.iterdir())  # model folders only, not noise_ceiling/
-              if p.name in chain_object.models and (p / "metrics.json").is_file()}
+    metrics = {p.name: json.loads((p / "metrics.json").read_text()) for p in sorted(dataset_dir.iterdir())
+               if (p / "metrics.json").is_file()}
+    # model folders only, not noise_ceiling/: a folder whose network (record.network_of) is one of the chain's
+    metrics = {name: m for name, m in metrics.items() if network_of(name, m) in chain_object.models}
+    models = {name: dataset_dir / name for name in metrics}
     if not models:
         return None
-    metrics = {name: json.loads((d / "metrics.json").read_text()) for name, d in models.items()}
     metric = next((m for m in chain_object.headline_metrics if verdict.best_model(metrics, m)), None)
     if metric is None:
         return None

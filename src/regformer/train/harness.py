@@ -220,6 +220,12 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
         "weights": weights,
         "training_seconds": round(seconds, 1),
+        "optimizer_steps": int(trainer.global_step),  # what a from-scratch and a fine-tuned run compare at
         **devices,
     }
+    tune = next((c for c in trainer.callbacks if hasattr(c, "init_report")), None)  # train.finetune.FineTune
+    if tune is not None and (tune.init_report or tune.freeze_trunk):
+        summary["started_from"] = tune.init_report  # weights, format, head, tensors loaded / dropped
+        summary["frozen"] = ("trunk" if tune.unfreeze_after is None else f"trunk until epoch {tune.unfreeze_after}"
+                             ) if tune.freeze_trunk else "none"
     return task.model.cpu(), summary

@@ -21,7 +21,7 @@ import numpy as np
 from regformer.io.stores import store_summary
 from regformer.models.ensemble import SeedEnsemble
 from regformer.models.outputs import huber_loss, mse_loss, poisson_loss, soft_bin_kl_loss
-from regformer.models.registry import CLOSED_FORM, ModelSpec, flat_entry, get_spec, resolve_model_config
+from regformer.models.registry import CLOSED_FORM, ModelSpec, flat_entry, resolve_model_config, spec_of_entry
 from regformer.models.saved import save_trained
 from regformer.train import harness
 from regformer.train.ranks import global_rank, is_global_zero
@@ -83,9 +83,10 @@ def train_model(chain, model_name: str, model_config: dict | None, store_path: s
                 trainer_cfg: dict | None = None, seed: int = 0) -> dict:
     """Fit `model_name` of `chain` on the store's train split (early stopping on val) and save it to `out_model`.
 
-    With `members: N` > 1 the N networks are saved as one SeedEnsemble.
+    With `members: N` > 1 the N networks are saved as one SeedEnsemble. The saved name is the network's (the
+    entry's `network:`, e.g. enformer for an entry enformer_finetuned), which is what loading it needs.
     """
-    spec = get_spec(chain.models, model_name)
+    spec = spec_of_entry(chain.models, model_name, model_config)
     arch, training = resolve_model_config(spec, model_config)
     arch = chain.arch_for_store(spec, arch, flat_entry(model_config), store_path)
     run_dir = Path(out_model).parent
@@ -113,7 +114,7 @@ def _train_locked(chain, spec: ModelSpec, model_name: str, arch: dict, training:
         summary = _ensemble_summary(summaries)
         if not is_global_zero():
             return summary
-    save_trained({"name": model_name, "chain": chain.name, "kind": spec.kind, "arch": arch, "training": training,
+    save_trained({"name": spec.name, "entry": model_name, "chain": chain.name, "kind": spec.kind, "arch": arch, "training": training,
                   "summary": summary, "members": n_members, "model": model}, out_model)
     log.info("saved %s (%s)", out_model, summary)
     return summary

@@ -57,7 +57,7 @@ class ApplyFiles:
         """Every apply output of one dataset: each stage and name, for the block's `models` (default: all)."""
         out = []
         block = ((self.wf.config.get(chain) or {}).get("apply") or {}).get(dataset, {})
-        for model in block.get("models") or self.wf.config[chain]["models"]:
+        for model in block.get("models") or self.wf.dataset_models(chain, dataset):
             base = f"results/{chain}/{dataset}/{model}"
             for stage in ("predict", "variants", "explain"):
                 suffix = self.files[chain].predict_suffix if stage == "predict" else STAGE_SUFFIX[stage]

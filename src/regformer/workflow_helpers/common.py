@@ -10,7 +10,7 @@ from snakemake.exceptions import WorkflowError
 from regformer.chains.registry import chain_models
 from regformer.config_check import config_file_name
 from regformer.errors import InputError
-from regformer.models.registry import get_spec, resolve_model_config
+from regformer.models.registry import merge_entries, network_name, resolve_model_config, spec_of_entry
 from regformer.train.devices import plan_devices
 
 
@@ -30,6 +30,11 @@ class WorkflowHelpers:
 
     # -- datasets and downloads
     def dataset_config(self, chain: str, dataset: str) -> dict:
+        """A dataset's settings as its data, evaluation and report rules read them (params): without its
+        `models:` (dataset_models), so adding a model to a dataset rebuilds nothing of the others."""
+        return {key: value for key, value in self._dataset(chain, dataset).items() if key != "models"}
+
+    def _dataset(self, chain: str, dataset: str) -> dict:
         datasets = self.config[chain]["datasets"]
         if dataset not in datasets:
             raise WorkflowError(f"no dataset {dataset!r} under {chain}.datasets in the config (have: {sorted(datasets)})")
@@ -72,13 +77,30 @@ class WorkflowHelpers:
         return f"results/downloads/{chain}/{dataset}/{names[0]}"
 
     # -- models and training jobs
+    def dataset_models(self, chain: str, dataset: str) -> dict[str, dict]:
+        """Model name -> config entry of every model trained on one dataset: the dataset's own `models:` or,
+        without it, the chain's `models:`. A dataset's entry is merged over the chain's entry of the same name, or
+        of its network (so enformer_finetuned: {network: enformer, ...} starts from the chain's enformer recipe)."""
+        shared = self.config[chain]["models"]
+        own = self._dataset(chain, dataset).get("models")
+        if own is None:
+            return {name: dict(entry or {}) for name, entry in shared.items()}
+        return {name: merge_entries(shared.get(name, shared.get(network_name(name, entry))), entry)
+                for name, entry in own.items()}
+
     def check_models(self, chain: str) -> None:
-        """Resolve every configured model now, so an unknown model or key fails before any job runs."""
-        for name, settings in self.config[chain]["models"].items():
+        """Resolve every configured model (the chain's and each dataset's) now, so an unknown model or key fails
+        before any job runs."""
+        where = {name: f"{chain}.models.{name}" for name in self.config[chain]["models"]}
+        entries = [(where[name], name, entry) for name, entry in self.config[chain]["models"].items()]
+        for dataset in self.config[chain]["datasets"]:
+            entries += [(f"{chain}.datasets.{dataset}.models.{name}", name, entry)
+                        for name, entry in self.dataset_models(chain, dataset).items()]
+        for key, name, entry in entries:
             try:
-                resolve_model_config(get_spec(chain_models(chain), name), settings)
+                resolve_model_config(spec_of_entry(chain_models(chain), name, entry), entry)
             except InputError as err:  # its source is a placeholder: name the user's file instead
-                raise WorkflowError(f"config file {config_file_name(self.config_files)}: key {chain}.models.{name}: "
+                raise WorkflowError(f"config file {config_file_name(self.config_files)}: key {key}: "
                                     f"{err.problem}. Fix: {err.fix}") from None
 
     def accelerator(self) -> str:
@@ -123,23 +145,33 @@ class WorkflowHelpers:
         config = self.config
 
         def model_config(wc):
-            return config[wc.chain]["models"][wc.model] or {}
+            return self.dataset_models(wc.chain, wc.dataset)[wc.model]
 
         return dict(model_config=model_config, trainer=config["trainer"], seed=config["seed"],
                     gpus=config["cluster"]["gpus"], nodes=config["cluster"]["nodes"])
 
     # -- what each stage reads
     def store_inputs(self, wildcards) -> dict:
-        """The chain's store (and what comes with it) for one configured model of that chain."""
-        models = self.config[wildcards.chain]["models"]
+        """The chain's store (and what comes with it) for one model configured on that dataset."""
+        models = self.dataset_models(wildcards.chain, wildcards.dataset)
         if wildcards.model not in models:
-            raise WorkflowError(f"{wildcards.model} is not configured under {wildcards.chain}.models"
-                                f" (have: {sorted(models)})")
+            raise WorkflowError(f"{wildcards.model} is not configured for {wildcards.chain} dataset "
+                                f"{wildcards.dataset} (have: {sorted(models)})")
         return self.chain_store[wildcards.chain](wildcards)
+
+    def init_inputs(self, wildcards) -> dict:
+        """A local file a model's train.init names (e.g. a model.pt this workflow trains on another dataset), as
+        an input of its training job, so Snakemake builds or checks it first; a url is fetched by the job."""
+        entry = self.dataset_models(wildcards.chain, wildcards.dataset).get(wildcards.model) or {}
+        init = (entry.get("train") or {}).get("init") or entry.get("init") or {}
+        weights = init.get("weights") if isinstance(init, dict) else None
+        if not isinstance(weights, str) or "://" in weights:
+            return {}
+        return {"init_weights": weights}
 
     def report_inputs(self, wildcards) -> dict:
         chain, dataset = wildcards.chain, wildcards.dataset
-        metrics = [f"results/{chain}/{dataset}/{model}/metrics.json" for model in self.config[chain]["models"]]
+        metrics = [f"results/{chain}/{dataset}/{model}/metrics.json" for model in self.dataset_models(chain, dataset)]
         return {"metrics": metrics, **self.chain_report_inputs[chain](wildcards)}
 
     def chain_reports(self) -> list[str]:
@@ -147,5 +179,7 @@ class WorkflowHelpers:
                 for dataset in self.config[chain]["datasets"]]
 
     def model_names(self) -> list[str]:
-        """Every configured model of every chain (the `model` wildcard's values)."""
-        return sorted({model for chain in self.chains for model in self.config[chain]["models"]})
+        """Every configured model of every chain and dataset (the `model` wildcard's values)."""
+        return sorted({model for chain in self.chains for dataset in self.config[chain]["datasets"]
+                       for model in self.dataset_models(chain, dataset)} |
+                      {model for chain in self.chains for model in self.config[chain]["models"]})

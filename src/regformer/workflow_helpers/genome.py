@@ -52,7 +52,7 @@ class GenomeChainFiles:
 
     def report_inputs_with(self, dataset: str, per_model: dict[str, str], **fields) -> dict:
         """Store, per-model files (name -> path pattern with {m} and the `fields` wildcards) and the demo's ceiling."""
-        models = list(self.wf.config[self.chain]["models"])
+        models = list(self.wf.dataset_models(self.chain, dataset))
         root = f"results/{self.chain}/{dataset}"
         inputs = {"store": f"{root}/targets.h5"}
         inputs.update({name: expand(f"{root}/{{m}}/{pattern}", m=models, **fields) for name, pattern in per_model.items()})

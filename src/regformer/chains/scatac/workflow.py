@@ -6,6 +6,7 @@ from __future__ import annotations
 from snakemake.io import expand
 
 from regformer.chains.scatac.specs import MODELS
+from regformer.models.registry import network_name
 
 EMBEDDINGS = "cell_embeddings"  # what a model must provide (ModelSpec.provides) for cells.h5ad and the clustering
 
@@ -21,14 +22,15 @@ class ScatacFiles:
     def __init__(self, wf):
         self.wf = wf
 
-    def embedding_model(self) -> str | None:
-        """The first configured model that embeds cells (ModelSpec.provides), or None."""
-        found = [m for m in self.wf.config["scatac"]["models"] if m in MODELS and EMBEDDINGS in MODELS[m].provides]
+    def embedding_model(self, dataset: str) -> str | None:
+        """The first model configured on the dataset whose network embeds cells (ModelSpec.provides), or None."""
+        found = [name for name, entry in self.wf.dataset_models("scatac", dataset).items()
+                 if EMBEDDINGS in getattr(MODELS.get(network_name(name, entry)), "provides", ())]
         return found[0] if found else None
 
     def embedding_model_file(self, wildcards) -> str:
         """rule scatac_cells's model: the trained model that embeds the cells."""
-        model = self.embedding_model()
+        model = self.embedding_model(wildcards.dataset)
         if model is None:
             raise ValueError(f"no configured scatac model provides {EMBEDDINGS} (add one, e.g. atacformer)")
         return f"results/scatac/{wildcards.dataset}/{model}/model.pt"
@@ -51,13 +53,14 @@ class ScatacFiles:
         return {"store": f"results/scatac/{wildcards.dataset}/sentences.h5"}
 
     def report_inputs(self, wildcards) -> dict:
-        d, models = wildcards.dataset, list(self.wf.config["scatac"]["models"])
+        d = wildcards.dataset
+        models = list(self.wf.dataset_models("scatac", d))
         inputs = {
             "store": f"results/scatac/{d}/sentences.h5",
             "qc": f"results/scatac/{d}/qc/qc.json",
             "qc_figure": f"results/scatac/{d}/qc/qc.png",
             "predictions": expand(f"results/scatac/{d}/{{m}}/predictions.h5", m=models),
         }
-        if self.embedding_model() is not None:
+        if self.embedding_model(d) is not None:
             inputs.update(cells=f"results/scatac/{d}/cells.h5ad", clustering=f"results/scatac/{d}/clustering.json")
         return inputs
