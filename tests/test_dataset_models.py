@@ -85,3 +85,26 @@ def test_report_compares_a_fine_tuned_model_with_the_same_network_from_scratch()
            "0.050 in 144." in html
     assert "kmer_ridge from scratch" not in html  # another network: not a from-scratch counterpart
     assert starting_points_html({k: metrics[k] for k in ("enformer", "kmer_ridge")}, ("pearson",)) is None
+
+
+def test_a_tracks_dataset_keeps_the_tracks_it_lists(tmp_path):
+    from regformer.chains.tracks.workflow import TracksFiles, kept_tracks
+
+    table = tmp_path / "targets.tsv"
+    table.write_text("identifier\tfile\tdescription\tgroup\tsum_stat\tclip\tclip_soft\tscale\n"
+                     "k562_dnase\ta.bw\tDNase\tdnase\tsum\t\t\t1\nhepg2_cage\tb.bw\tCAGE\tcage\tsum\t\t\t1\n")
+    datasets = {"sim": {"synthetic": {"seed": 3}, "tracks": ["cage", "dnase"]},
+                "real": {"fasta": "g.fa", "targets": str(table), "tracks": ["hepg2_cage"]},
+                "all": {"fasta": "g.fa", "targets": str(table)}}
+    files = TracksFiles(WorkflowHelpers({"tracks": {"datasets": datasets, "models": {"kmer_ridge": {}}}}, ["tracks"]))
+
+    class Wildcards:
+        dataset = "sim"
+
+    assert files.names("sim") == ["dnase", "cage"]  # the simulation's order
+    assert files.bigwigs(Wildcards) == ["results/tracks/sim/raw/dnase.bw", "results/tracks/sim/raw/cage.bw"]
+    Wildcards.dataset = "real"
+    assert files.names("real") == ["hepg2_cage"] and files.bigwigs(Wildcards) == ["b.bw"]
+    assert files.names("all") == ["k562_dnase", "hepg2_cage"]
+    with pytest.raises(InputError, match=r"has no track\(s\) \['cage'\] .* list some of \['k562_dnase', 'hepg2_cage'\]"):
+        kept_tracks(["k562_dnase", "hepg2_cage"], ["cage"], table)

@@ -156,5 +156,6 @@ def test_finetune_example_config_is_valid_and_resolves():
             chain, dataset, model = "tracks", "demo_cage", name
 
         assert wf.init_inputs(Wildcards) == {"init_weights": "results/tracks/demo_two/enformer/model.pt"}
-    for name, dataset in config["tracks"]["datasets"].items():  # every dataset reads the demo simulation's files
-        assert name == "demo" or dataset["fasta"] == "results/tracks/demo/raw/genome.fa"
+    datasets = config["tracks"]["datasets"]  # the demo's simulation again (same seed: the same genome), some tracks
+    assert datasets["demo_two"]["synthetic"] == datasets["demo_cage"]["synthetic"] == datasets["demo"]["synthetic"]
+    assert datasets["demo_two"]["tracks"] == ["dnase", "chip"] and datasets["demo_cage"]["tracks"] == ["cage"]

@@ -35,12 +35,10 @@ def demo_run(tmp_path_factory):
         config["hic"]["models"][model].update(max_epochs=1)
     config["tracks"]["datasets"]["demo"]["synthetic"]["chrom_lengths"] = {"chr1": 120_000, "chr2": 60_000,
                                                                             "chr3": 60_000, "chr4": 60_000}
-    for model, settings in config["tracks"]["models"].items():
+    fine_tuning = config["tracks"]["datasets"]["demo_cage"]["models"]  # scratch and fine-tuned: the same steps
+    for model, settings in [*config["tracks"]["models"].items(), *fine_tuning.items()]:
         if model != "kmer_ridge":
-            settings.update(max_epochs=1)
-    for model, settings in config["tracks"]["datasets"]["demo_cage"]["models"].items():  # the fine-tuning pair
-        if model != "kmer_ridge":
-            settings["train"]["max_epochs"] = 2
+            settings.setdefault("train", {})["max_epochs"] = 1
     config["scatac"]["datasets"]["demo"]["synthetic"]["cells_per_type"] = 30
     config["scatac"]["models"]["atacformer"].update(max_epochs=2)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))

@@ -7,10 +7,23 @@ from __future__ import annotations
 import csv
 
 from regformer.chains.tracks.synthetic_signal import TRACKS
+from regformer.errors import InputError
 from regformer.names import check_names
 from regformer.workflow_helpers.genome import GenomeChainFiles
 
 SYNTHETIC_TRACKS = list(TRACKS)  # what the demo generator writes (regformer.chains.tracks.synthetic)
+
+
+def kept_tracks(names: list[str], wanted: list[str] | None, source) -> list[str]:
+    """The dataset's tracks: every one of `names` (table order), or those its `tracks:` lists; an identifier it
+    lists that the table (or the simulation) lacks is an error naming the ones there are."""
+    if not wanted:
+        return list(names)
+    unknown = [name for name in wanted if name not in names]
+    if unknown:
+        raise InputError(source, f"has no track(s) {unknown} that the dataset's tracks: lists",
+                         f"list some of {names}, or leave tracks: out for all of them")
+    return [name for name in names if name in wanted]
 
 
 class TracksFiles(GenomeChainFiles):
@@ -26,20 +39,27 @@ class TracksFiles(GenomeChainFiles):
         with open(ds["targets"]) as fh:
             return [row[column] for row in csv.DictReader(fh, delimiter="\t")]
 
-    def names(self, dataset: str) -> list[str]:
-        """Track identifiers of a dataset, in table order (read from the targets table of a real dataset)."""
-        ds = self.wf.dataset_config("tracks", dataset)
+    def _all_names(self, ds: dict) -> list[str]:
         if "synthetic" in ds:
             return SYNTHETIC_TRACKS
         return check_names([n.strip() for n in self._table_column(ds, "identifier")], "track identifier", ds["targets"])
 
+    def names(self, dataset: str) -> list[str]:
+        """Track identifiers of a dataset, in table order (read from the targets table of a real dataset), only
+        those its `tracks:` lists when it lists some."""
+        ds = self.wf.dataset_config("tracks", dataset)
+        return kept_tracks(self._all_names(ds), ds.get("tracks"), ds.get("targets", f"tracks.datasets.{dataset}"))
+
     def bigwigs(self, wildcards, noise_free: bool = False) -> list[str]:
-        """The bigWig files of the dataset's targets table (the synthetic ones once simulated)."""
+        """The bigWig files of the dataset's tracks (the synthetic ones once simulated)."""
         ds = self.wf.dataset_config("tracks", wildcards.dataset)
         if "synthetic" in ds:
             kind = ".noise_free" if noise_free else ""
-            return [f"results/tracks/{wildcards.dataset}/raw/{t}{kind}.bw" for t in SYNTHETIC_TRACKS]
-        return self._table_column(ds, "file")
+            files = [f"results/tracks/{wildcards.dataset}/raw/{t}{kind}.bw" for t in SYNTHETIC_TRACKS]
+        else:
+            files = self._table_column(ds, "file")
+        by_name = dict(zip(self._all_names(ds), files))
+        return [by_name[name] for name in self.names(wildcards.dataset)]
 
     def signal_inputs(self, wildcards, noise_free: bool = False, stage: str = "targets") -> dict:
         """The regions rule reads the bigWigs (their chromosomes); the targets rules also the targets table."""
@@ -71,7 +91,11 @@ def write_targets(input, output, params, threads) -> None:
     """Basenji-style binned targets of every window and track (pyBigWig, block reads)."""
     from regformer.chains.tracks.targets import build_track_targets
 
+    from regformer.chains.tracks.targets import read_targets_table
+
     ds = params.dataset
-    build_track_targets(input.table, input.regions, output.store,
+    table = read_targets_table(input.table)
+    table = table[table["identifier"].isin(kept_tracks(list(table["identifier"]), ds.get("tracks"), input.table))]
+    build_track_targets(table.reset_index(drop=True), input.regions, output.store,
                         fasta=input.fasta, bin_size=ds["bin_size"], crop=ds["crop"],
                         blacklist_bed=ds.get("blacklist"), aliases=ds.get("aliases"))
