@@ -49,7 +49,8 @@ def embed_store(model, store_path: str | Path, batch_size: int = 32,
     """({obsm key: embedding} for <cls>, the mean over tokens and the IDF-weighted mean over tile tokens, every
     cell of the store in row order; the supervised head's cell-type logits or None). A model trained on
     fixed-size subsamples (sentence_budget) embeds the mean of n_views seeded subsamples of each cell, as it was
-    trained; otherwise the whole (unmasked) sentence."""
+    trained; otherwise the whole (unmasked) sentence. A model with a separate cell head (cell_net) gives that
+    head's embedding as X_atacformer instead of <cls>, over whole sentences for a bag head (head_reads_whole)."""
     import h5py
 
     with h5py.File(store_path, "r") as h5:
@@ -61,19 +62,24 @@ def embed_store(model, store_path: str | Path, batch_size: int = 32,
     views = [tokens] if not budget else [
         [subsample_sentence(t, n_chroms, budget, np.random.default_rng([view, row]))[0] for row, t in enumerate(tokens)]
         for view in range(n_views)]
-    head = getattr(model, "label_head", None)
+    head, cell_net = getattr(model, "label_head", None), getattr(model, "cell_net", None)
+    whole_head = getattr(model, "head_reads_whole", False)
     parts: dict[str, list] = {"X_atacformer": [], "X_atacformer_mean": [], "X_atacformer_tfidf": [], "logits": []}
     for sentences in views:
         for i in range(0, n, batch_size):
             x = pad_sentences(sentences[i:i + batch_size])
             h, real = model.encode(x)
             weights = (weight_of[x] * real).unsqueeze(-1)
-            parts["X_atacformer"].append(h[:, 0])
+            if not whole_head:
+                parts["X_atacformer"].append(h[:, 0] if cell_net is None else model.cell_embedding(x, h))
             parts["X_atacformer_mean"].append((h * real.unsqueeze(-1)).sum(1) / real.sum(1, keepdim=True))
             parts["X_atacformer_tfidf"].append((h * weights).sum(1) / weights.sum(1).clamp(min=1e-6))
             if head is not None:
                 parts["logits"].append(head(h[:, 0]))
     out = {k: torch.cat(v).float().numpy().reshape(len(views), n, -1).mean(0) for k, v in parts.items() if v}
+    if whole_head:  # a bag head reads all of a cell's tiles (as apply's embed_cells does)
+        out["X_atacformer"] = torch.cat([model.cell_embedding(pad_sentences(tokens[i:i + batch_size]))
+                                         for i in range(0, n, batch_size)]).numpy()
     return {k: v for k, v in out.items() if k != "logits"}, out.get("logits")
 
 
