@@ -37,9 +37,7 @@ RECIPES = {
     # contrastive_weight 0.001 keeps the encoder's clipped steps those of base (docs/scatac.md)
     "tokens10": {"budget_quantile": 0.1, "contrastive_weight": 0.001, "cell_head": "tokens"},
     "tiles10": {"budget_quantile": 0.1, "contrastive_weight": 0.001, "cell_head": "tiles"},
-    "bag25": {"budget_quantile": 0.25, "contrastive_weight": 0.001, "cell_head": "bag"},
-    "bag10_w1": {"budget_quantile": 0.1, "contrastive_weight": 1.0, "cell_head": "bag"},
-    "bag10": {"budget_quantile": 0.1, "contrastive_weight": 0.001, "cell_head": "bag"},
+    "default": {},  # as shipped (issue 23): the bag head above
 }
 DATASETS = {  # (model settings, QC settings) as in config.yaml / workflow/configs/scatac_pbsmall.yaml
     "demo": ({"size": "demo", "max_epochs": 12, "batch_size": 8, "lr": 0.003}, {"min_fragments": 100, "n_comps": 10}),

@@ -1,4 +1,5 @@
-"""Cell embeddings and what they are worth: atacFormer's <cls> and mean-pooled outputs against SnapATAC2's spectral
+"""Cell embeddings and what they are worth: atacFormer's cell embedding (its separate cell head's by default, <cls>
+with cell_head shared) and mean-pooled outputs against SnapATAC2's spectral
 embedding, by Leiden clusters (scanpy) against the labels (ARI, NMI) and kNN label transfer train -> test cells.
 
 Writes results/scatac/<dataset>/cells.h5ad (scanpy opens it: QC in obs, obsm X_atacformer, X_atacformer_mean,
@@ -50,7 +51,8 @@ def embed_store(model, store_path: str | Path, batch_size: int = 32,
     cell of the store in row order; the supervised head's cell-type logits or None). A model trained on
     fixed-size subsamples (sentence_budget) embeds the mean of n_views seeded subsamples of each cell, as it was
     trained; otherwise the whole (unmasked) sentence. A model with a separate cell head (cell_net) gives that
-    head's embedding as X_atacformer instead of <cls>, over whole sentences for a bag head (head_reads_whole)."""
+    head's embedding as X_atacformer instead of <cls>; a head that reads whole sentences (head_reads_whole: the
+    views only trained it, the encoder was trained on whole sentences) embeds every cell whole, as apply does."""
     import h5py
 
     with h5py.File(store_path, "r") as h5:
@@ -58,28 +60,24 @@ def embed_store(model, store_path: str | Path, batch_size: int = 32,
         tokens = load_ragged(h5, "tokens", np.arange(n))
     model = model.eval()
     budget, n_chroms = getattr(model, "sentence_budget", 0), len(store_summary(store_path)["chroms"])
-    weight_of = torch.from_numpy(np.r_[np.zeros(N_SPECIAL + n_chroms, np.float32), tile_idf(store_path)])
-    views = [tokens] if not budget else [
-        [subsample_sentence(t, n_chroms, budget, np.random.default_rng([view, row]))[0] for row, t in enumerate(tokens)]
-        for view in range(n_views)]
     head, cell_net = getattr(model, "label_head", None), getattr(model, "cell_net", None)
     whole_head = getattr(model, "head_reads_whole", False)
+    weight_of = torch.from_numpy(np.r_[np.zeros(N_SPECIAL + n_chroms, np.float32), tile_idf(store_path)])
+    views = [tokens] if not budget or whole_head else [
+        [subsample_sentence(t, n_chroms, budget, np.random.default_rng([view, row]))[0] for row, t in enumerate(tokens)]
+        for view in range(n_views)]
     parts: dict[str, list] = {"X_atacformer": [], "X_atacformer_mean": [], "X_atacformer_tfidf": [], "logits": []}
     for sentences in views:
         for i in range(0, n, batch_size):
             x = pad_sentences(sentences[i:i + batch_size])
             h, real = model.encode(x)
             weights = (weight_of[x] * real).unsqueeze(-1)
-            if not whole_head:
-                parts["X_atacformer"].append(h[:, 0] if cell_net is None else model.cell_embedding(x, h))
+            parts["X_atacformer"].append(h[:, 0] if cell_net is None else model.cell_embedding(x, h))
             parts["X_atacformer_mean"].append((h * real.unsqueeze(-1)).sum(1) / real.sum(1, keepdim=True))
             parts["X_atacformer_tfidf"].append((h * weights).sum(1) / weights.sum(1).clamp(min=1e-6))
             if head is not None:
                 parts["logits"].append(head(h[:, 0]))
     out = {k: torch.cat(v).float().numpy().reshape(len(views), n, -1).mean(0) for k, v in parts.items() if v}
-    if whole_head:  # a bag head reads all of a cell's tiles (as apply's embed_cells does)
-        out["X_atacformer"] = torch.cat([model.cell_embedding(pad_sentences(tokens[i:i + batch_size]))
-                                         for i in range(0, n, batch_size)]).numpy()
     return {k: v for k, v in out.items() if k != "logits"}, out.get("logits")
 
 
