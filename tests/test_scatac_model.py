@@ -33,8 +33,13 @@ def test_full_size_is_the_summary_configuration():
     spec = MODELS["atacformer"]
     assert (spec.full["n_layers"], spec.full["d_model"], spec.full["n_heads"], spec.full["embed_dim"]) == (12, 512, 8, 64)
     assert sum(spec.full["chrom_tiles"]) == 606_219 and len(spec.full["chrom_tiles"]) == 23  # hg38 at 5 kb
-    n = spec.n_parameters("full")
+    import dataclasses
+
+    # the summary's model without issue 23's cell head (its own 64-d tile embedding: the default's other half)
+    summary = dataclasses.replace(spec, full={**spec.full, "cell_head": "shared", "contrastive_weight": 0.0})
+    n = summary.n_parameters("full")
     assert n == 76_711_747 and (606_219 + 25) * 64 < n  # the factorized embedding is about half of it
+    assert spec.n_parameters("full") == n + (606_219 + 25) * 64 + 66_240  # + bag embedding, cell_net, cell_proj
     full_embedding = AtacFormer(**{**TINY, "embed_dim": None})
     assert full_embedding.embed.weight.shape == (12 + 5, 16)
 

@@ -1,4 +1,5 @@
-"""Cell embeddings and what they are worth: atacFormer's <cls> and mean-pooled outputs against SnapATAC2's spectral
+"""Cell embeddings and what they are worth: atacFormer's cell embedding (its separate cell head's by default, <cls>
+with cell_head shared) and mean-pooled outputs against SnapATAC2's spectral
 embedding, by Leiden clusters (scanpy) against the labels (ARI, NMI) and kNN label transfer train -> test cells.
 
 Writes results/scatac/<dataset>/cells.h5ad (scanpy opens it: QC in obs, obsm X_atacformer, X_atacformer_mean,
@@ -49,7 +50,9 @@ def embed_store(model, store_path: str | Path, batch_size: int = 32,
     """({obsm key: embedding} for <cls>, the mean over tokens and the IDF-weighted mean over tile tokens, every
     cell of the store in row order; the supervised head's cell-type logits or None). A model trained on
     fixed-size subsamples (sentence_budget) embeds the mean of n_views seeded subsamples of each cell, as it was
-    trained; otherwise the whole (unmasked) sentence."""
+    trained; otherwise the whole (unmasked) sentence. A model with a separate cell head (cell_net) gives that
+    head's embedding as X_atacformer instead of <cls>; a head that reads whole sentences (head_reads_whole: the
+    views only trained it, the encoder was trained on whole sentences) embeds every cell whole, as apply does."""
     import h5py
 
     with h5py.File(store_path, "r") as h5:
@@ -57,18 +60,19 @@ def embed_store(model, store_path: str | Path, batch_size: int = 32,
         tokens = load_ragged(h5, "tokens", np.arange(n))
     model = model.eval()
     budget, n_chroms = getattr(model, "sentence_budget", 0), len(store_summary(store_path)["chroms"])
+    head, cell_net = getattr(model, "label_head", None), getattr(model, "cell_net", None)
+    whole_head = getattr(model, "head_reads_whole", False)
     weight_of = torch.from_numpy(np.r_[np.zeros(N_SPECIAL + n_chroms, np.float32), tile_idf(store_path)])
-    views = [tokens] if not budget else [
+    views = [tokens] if not budget or whole_head else [
         [subsample_sentence(t, n_chroms, budget, np.random.default_rng([view, row]))[0] for row, t in enumerate(tokens)]
         for view in range(n_views)]
-    head = getattr(model, "label_head", None)
     parts: dict[str, list] = {"X_atacformer": [], "X_atacformer_mean": [], "X_atacformer_tfidf": [], "logits": []}
     for sentences in views:
         for i in range(0, n, batch_size):
             x = pad_sentences(sentences[i:i + batch_size])
             h, real = model.encode(x)
             weights = (weight_of[x] * real).unsqueeze(-1)
-            parts["X_atacformer"].append(h[:, 0])
+            parts["X_atacformer"].append(h[:, 0] if cell_net is None else model.cell_embedding(x, h))
             parts["X_atacformer_mean"].append((h * real.unsqueeze(-1)).sum(1) / real.sum(1, keepdim=True))
             parts["X_atacformer_tfidf"].append((h * weights).sum(1) / weights.sum(1).clamp(min=1e-6))
             if head is not None:

@@ -114,7 +114,8 @@ def _cells_section(inputs: dict) -> str:
         crosstabs = "".join(_crosstab(cells, rep) for rep in ("X_atacformer", "X_spectral"))
     note = ("ari / nmi: Leiden clusters (scanpy, kNN graph of the embedding, the resolution whose cluster count is "
             "closest to the number of labels) against the labels; knn_accuracy / knn_macro_f1: 15-nearest-neighbour "
-            "transfer of labels from training to test cells. atacformer is the &lt;cls&gt; output, atacformer_tfidf "
+            "transfer of labels from training to test cells. atacformer is the cell head's embedding (the default "
+            "cell_head; the &lt;cls&gt; output with cell_head shared), atacformer_tfidf "
             "the mean of tile outputs weighted by each tile's inverse document frequency, atacformer_mean the "
             "mean over the sentence, spectral SnapATAC2's tl.spectral. cells.h5ad holds them all (obsm). "
             f"|Spearman| of each embedding's first principal component with fragments per cell (depth, not "
