@@ -3,9 +3,10 @@ model, with cell types transferred by kNN from the training cells.
 
 New cells go through the training's own steps: SnapATAC2 imports the fragments and counts them in tiles of the
 training bin size; the tiles of the training vocabulary (the store's selected tiles) become each cell's sentence
-(chains/scatac/sentences.sentence_tokens, seeded as the store was), and the model's <cls> and mean outputs are its
-embedding. Counts in tiles outside the vocabulary are reported per cell, not used. With labelled training cells
-(results/scatac/<dataset>/cells.h5ad), a kNN classifier on their <cls> embedding labels the new cells.
+(chains/scatac/sentences.sentence_tokens, seeded as the store was), and the model's cell embedding (its cell
+head's, or <cls> with cell_head shared: AtacFormer.embed_cells) and mean output are its embedding. Counts in tiles
+outside the vocabulary are reported per cell, not used. With labelled training cells
+(results/scatac/<dataset>/cells.h5ad), a kNN classifier on their cell embedding labels the new cells.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class ScatacApply:
 
     @torch.inference_mode()
     def embed(self, model, matrix: sp.csr_matrix, context: dict, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-        """(<cls>, mean) embeddings of each row's open tiles as a sentence (as the store built its own)."""
+        """(cell, mean) embeddings of each row's open tiles as a sentence (as the store built its own)."""
         summary = context["summary"]
         _, tile_chrom, chroms = self.vocabulary(context["store"])
         sentences = []
