@@ -135,19 +135,25 @@ def test_budget_views_and_contrastive_term_take_depth_out_of_the_embedding(indep
     assert max(views.values()) < 0.2  # measured 0.62 / 0.61 / 0.52 -> 0.035 / 0.005 / 0.002
 
 
-def test_supervised_head_is_scored_beside_logistic_regression_on_spectral(independent_depth, tmp_path):
+def _train_and_embed(root, cfg: dict, out) -> dict:
+    """atacformer trained with `cfg` on the generated store under `root`, its cells written: write_cells' result."""
     from regformer.chains.scatac.cells import write_cells
-    from regformer.io.stores import store_summary
     from regformer.stages import train
+
+    train("scatac", root / "store.h5", "atacformer", cfg, out / "model.pt",
+          trainer_cfg={"accelerator": "cpu", "progress_bar": False})
+    return write_cells(out / "model.pt", root / "store.h5", root / "cells_qc.h5ad", out / "cells.h5ad",
+                       out / "clustering.json", root / "labels.tsv", "cell_type")
+
+
+def test_supervised_head_is_scored_beside_logistic_regression_on_spectral(independent_depth, tmp_path):
+    from regformer.io.stores import store_summary
 
     root = independent_depth
     assert store_summary(root / "store.h5")["label_names"] == ["type0", "type1", "type2"]
     cfg = {"size": "demo", "max_epochs": 2, "batch_size": 8, "d_model": 16, "n_layers": 1, "n_heads": 2, "ff_dim": 32,
            "supervised_weight": 1.0}
-    train("scatac", root / "store.h5", "atacformer", cfg, tmp_path / "model.pt",
-          trainer_cfg={"accelerator": "cpu", "progress_bar": False})
-    result = write_cells(tmp_path / "model.pt", root / "store.h5", root / "cells_qc.h5ad", tmp_path / "cells.h5ad",
-                         tmp_path / "clustering.json", root / "labels.tsv", "cell_type")
+    result = _train_and_embed(root, cfg, tmp_path)
     head, logistic = result["cell_type"]["atacformer_head"], result["cell_type"]["logistic_spectral"]
     assert head["n_test"] == logistic["n_test"] == 12 and 0 <= head["macro_f1"] <= 1
     assert set(head["per_class_accuracy"]) == {"type0", "type1", "type2"}
@@ -158,15 +164,9 @@ def test_shipped_default_embeds_type_not_depth(independent_depth, tmp_path):
     """The default recipe (issue 23: the bag head on budget views, cut off from the encoder): the embedding written
     to cells.h5ad separates the types, and depth is not its main axis (measured |PC1 vs depth| 0.22, kNN 1.0;
     with the InfoNCE temperature 0.1 of the shared term, 0.84)."""
-    from regformer.chains.scatac.cells import write_cells
-    from regformer.stages import train
-
     root = independent_depth
     cfg = {"size": "demo", "max_epochs": 8, "batch_size": 8, "lr": 0.003, "d_model": 16, "n_layers": 1, "n_heads": 2,
            "ff_dim": 32}
-    train("scatac", root / "store.h5", "atacformer", cfg, tmp_path / "model.pt",
-          trainer_cfg={"accelerator": "cpu", "progress_bar": False})
-    result = write_cells(tmp_path / "model.pt", root / "store.h5", root / "cells_qc.h5ad", tmp_path / "cells.h5ad",
-                         tmp_path / "clustering.json", root / "labels.tsv", "cell_type")
+    result = _train_and_embed(root, cfg, tmp_path)
     head = result["embeddings"]["atacformer"]
     assert head["depth_pc1_spearman"] < 0.3 and head["knn_accuracy"] >= 0.8

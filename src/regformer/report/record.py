@@ -110,7 +110,8 @@ def stage_times(logs_dir: Path) -> dict[str, float]:
     return times
 
 
-def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
+def html_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    """A plain HTML table of text cells (escaped), scrollable when wide."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
@@ -156,17 +157,17 @@ def run_record_html(all_metrics: dict[str, dict], specs: dict | None = None, lib
     """The run record as a folded <details id="run-record"> section."""
     commit = git_commit() or "not a git checkout"
     parts = [f"<p>regformer commit: <code>{escape(commit)}</code>; report host: {escape(platform.node())}.</p>",
-             "<h3>Versions</h3>", _table(("package", "version"), list(versions(libraries).items()))]
+             "<h3>Versions</h3>", html_table(("package", "version"), list(versions(libraries).items()))]
     parts += ["<h3>Dataset configuration</h3>",
               f"<pre>{escape(json.dumps(settings, indent=2, default=str))}</pre>" if settings else
               '<p class="note">Not given (the report was not written by the workflow\'s write_report rule).</p>']
     recipes, devices = _model_rows(all_metrics, specs or {})
-    parts += ["<h3>Recipes (settings that apply to each model)</h3>", _table(("model", "recipe"), recipes),
-              "<h3>Where each model trained</h3>", _table(("model", "device"), devices)]
+    parts += ["<h3>Recipes (settings that apply to each model)</h3>", html_table(("model", "recipe"), recipes),
+              "<h3>Where each model trained</h3>", html_table(("model", "device"), devices)]
     times = stage_times(logs_dir) if logs_dir else {}
     parts.append("<h3>Wall time per stage</h3>")
     rows = [(stage, f"{seconds:,.0f}" if seconds >= 1 else "< 1") for stage, seconds in times.items()]
-    parts.append(_table(("stage (log file)", "wall time (s)"), rows)
+    parts.append(html_table(("stage (log file)", "wall time (s)"), rows)
                  if times else '<p class="note">No stage logs found next to this report.</p>')
     return ('<details class="run-details" id="run-record"><summary>Code, versions, configuration, devices, '
             "wall times</summary>\n" + "\n".join(parts) + "\n</details>")

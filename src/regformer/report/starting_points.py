@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from regformer.report.record import network_of
+from regformer.report.record import html_table, network_of
 
 
 def _started(training: dict) -> str:
@@ -37,21 +37,17 @@ def starting_points_html(all_metrics: dict[str, dict], headline_metrics: tuple[s
         rows.append((name, network_of(name, m), _started(training), training.get("frozen", "none"),
                      training.get("optimizer_steps", ""), training.get("training_seconds", ""), value))
     header = ("model", "network", "started from", "frozen", "optimizer steps", "training seconds", f"test {metric}")
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    sentences = [s for name in tuned if (s := _against_scratch(name, all_metrics, metric))]
-    text = "".join(f"<p>{escape(s)}</p>" for s in sentences)
-    return (f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-            f"{text}")
+    sentences = [s for name in tuned if (s := _against_scratch(name, all_metrics, tuned, metric))]
+    return html_table(header, rows) + "".join(f"<p>{escape(s)}</p>" for s in sentences)
 
 
-def _against_scratch(name: str, all_metrics: dict[str, dict], metric: str | None) -> str | None:
+def _against_scratch(name: str, all_metrics: dict[str, dict], tuned: list[str], metric: str | None) -> str | None:
     """'enformer_finetuned (...) reaches test pearson 0.41 in 288 optimizer steps; enformer from scratch 0.05 in
     288.' for each same-network model trained from random weights; None without one."""
     if metric is None:
         return None
     m = all_metrics[name]
-    scratch = [other for other, o in all_metrics.items() if other != name and other not in fine_tuned(all_metrics)
+    scratch = [other for other, o in all_metrics.items() if other not in tuned
                and network_of(other, o) == network_of(name, m) and metric in o]
     if not scratch:
         return None

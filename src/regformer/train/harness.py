@@ -223,7 +223,9 @@ def fit(model: torch.nn.Module, datamodule: L.LightningDataModule, *, run_dir: s
         "optimizer_steps": int(trainer.global_step),  # what a from-scratch and a fine-tuned run compare at
         **devices,
     }
-    tune = next((c for c in trainer.callbacks if hasattr(c, "init_report")), None)  # train.finetune.FineTune
+    from regformer.train.finetune import FineTune
+
+    tune = next((c for c in trainer.callbacks if isinstance(c, FineTune)), None)
     if tune is not None and (tune.init_report or tune.freeze_trunk):
         summary["started_from"] = tune.init_report  # weights, format, head, tensors loaded / dropped
         summary["frozen"] = ("trunk" if tune.unfreeze_after is None else f"trunk until epoch {tune.unfreeze_after}"

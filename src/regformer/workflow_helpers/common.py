@@ -10,7 +10,8 @@ from snakemake.exceptions import WorkflowError
 from regformer.chains.registry import chain_models
 from regformer.config_check import config_file_name
 from regformer.errors import InputError
-from regformer.models.registry import merge_entries, network_name, resolve_model_config, spec_of_entry
+from regformer.models.registry import (flat_entry, merge_entries, network_name, resolve_model_config,
+                                       spec_of_entry)
 from regformer.train.devices import plan_devices
 
 
@@ -91,8 +92,7 @@ class WorkflowHelpers:
     def check_models(self, chain: str) -> None:
         """Resolve every configured model (the chain's and each dataset's) now, so an unknown model or key fails
         before any job runs."""
-        where = {name: f"{chain}.models.{name}" for name in self.config[chain]["models"]}
-        entries = [(where[name], name, entry) for name, entry in self.config[chain]["models"].items()]
+        entries = [(f"{chain}.models.{name}", name, entry) for name, entry in self.config[chain]["models"].items()]
         for dataset in self.config[chain]["datasets"]:
             entries += [(f"{chain}.datasets.{dataset}.models.{name}", name, entry)
                         for name, entry in self.dataset_models(chain, dataset).items()]
@@ -162,8 +162,8 @@ class WorkflowHelpers:
     def init_inputs(self, wildcards) -> dict:
         """A local file a model's train.init names (e.g. a model.pt this workflow trains on another dataset), as
         an input of its training job, so Snakemake builds or checks it first; a url is fetched by the job."""
-        entry = self.dataset_models(wildcards.chain, wildcards.dataset).get(wildcards.model) or {}
-        init = (entry.get("train") or {}).get("init") or entry.get("init") or {}
+        entry = self.dataset_models(wildcards.chain, wildcards.dataset).get(wildcards.model)
+        init = flat_entry(entry).get("init")
         weights = init.get("weights") if isinstance(init, dict) else None
         if not isinstance(weights, str) or "://" in weights:
             return {}

@@ -35,31 +35,28 @@ class TracksFiles(GenomeChainFiles):
             return f"results/tracks/{wildcards.dataset}/raw/targets{'_noise_free' if noise_free else ''}.tsv"
         return ds["targets"]
 
-    def _table_column(self, ds: dict, column: str) -> list[str]:
-        with open(ds["targets"]) as fh:
-            return [row[column] for row in csv.DictReader(fh, delimiter="\t")]
-
-    def _all_names(self, ds: dict) -> list[str]:
+    def tracks(self, dataset: str, noise_free: bool = False) -> dict[str, str]:
+        """Identifier -> bigWig of the dataset's tracks, in table (or simulation) order, only those its `tracks:`
+        lists when it lists some; a real dataset's targets table is read once."""
+        ds = self.wf.dataset_config("tracks", dataset)
         if "synthetic" in ds:
-            return SYNTHETIC_TRACKS
-        return check_names([n.strip() for n in self._table_column(ds, "identifier")], "track identifier", ds["targets"])
+            kind = ".noise_free" if noise_free else ""
+            files = {t: f"results/tracks/{dataset}/raw/{t}{kind}.bw" for t in SYNTHETIC_TRACKS}
+        else:
+            with open(ds["targets"]) as fh:
+                rows = list(csv.DictReader(fh, delimiter="\t"))
+            names = check_names([row["identifier"].strip() for row in rows], "track identifier", ds["targets"])
+            files = dict(zip(names, (row["file"] for row in rows)))
+        kept = kept_tracks(list(files), ds.get("tracks"), ds.get("targets", f"tracks.datasets.{dataset}"))
+        return {name: files[name] for name in kept}
 
     def names(self, dataset: str) -> list[str]:
-        """Track identifiers of a dataset, in table order (read from the targets table of a real dataset), only
-        those its `tracks:` lists when it lists some."""
-        ds = self.wf.dataset_config("tracks", dataset)
-        return kept_tracks(self._all_names(ds), ds.get("tracks"), ds.get("targets", f"tracks.datasets.{dataset}"))
+        """Track identifiers of a dataset (see tracks)."""
+        return list(self.tracks(dataset))
 
     def bigwigs(self, wildcards, noise_free: bool = False) -> list[str]:
         """The bigWig files of the dataset's tracks (the synthetic ones once simulated)."""
-        ds = self.wf.dataset_config("tracks", wildcards.dataset)
-        if "synthetic" in ds:
-            kind = ".noise_free" if noise_free else ""
-            files = [f"results/tracks/{wildcards.dataset}/raw/{t}{kind}.bw" for t in SYNTHETIC_TRACKS]
-        else:
-            files = self._table_column(ds, "file")
-        by_name = dict(zip(self._all_names(ds), files))
-        return [by_name[name] for name in self.names(wildcards.dataset)]
+        return list(self.tracks(wildcards.dataset, noise_free).values())
 
     def signal_inputs(self, wildcards, noise_free: bool = False, stage: str = "targets") -> dict:
         """The regions rule reads the bigWigs (their chromosomes); the targets rules also the targets table."""
