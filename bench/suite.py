@@ -62,6 +62,11 @@ class Runner:
         self.optimizer.step()
 
 
+def _significant(value: float, figures: int = 4) -> float:
+    """`value` to `figures` significant figures: rates near zero (a slow CPU) keep their precision."""
+    return float(f"{value:.{figures}g}")
+
+
 def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
@@ -165,8 +170,8 @@ def bench_one(spec, size: str, args, compiled: bool, flops: float, peak: float |
     achieved = flops * samples_per_s / 1e12
     row.update(parameters=count_parameters(runner.model), input_length=runner.inputs[2], batch_size=batch_size,
                first_step_s=round(first_step_s, 3), s_per_step=round(seconds, 5),
-               samples_per_s=round(samples_per_s, 3), flops_per_sample=flops,
-               achieved_tflops=round(achieved, 5), mfu=round(achieved / peak, 4) if peak else None)
+               samples_per_s=_significant(samples_per_s), flops_per_sample=flops,  # 4 figures: slow CPUs too
+               achieved_tflops=_significant(achieved), mfu=_significant(achieved / peak) if peak else None)
     if args.device == "cuda":
         row["peak_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
     else:  # the process's peak resident memory so far (Linux reports KiB): an upper bound for this model
